@@ -1,0 +1,188 @@
+"""What one ``%vast`` line does: parse → key → command → show.
+
+Imported by the first ``%vast`` line, not by ``%load_ext``.  The commands
+themselves (:mod:`vast_magic.tfa`) know nothing of IPython; this module is
+the glue: it owns the pending challenge in the user namespace, picks how to
+ask for a code, and turns results into what the cell shows or returns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from IPython.core.error import UsageError
+
+from . import credentials, grammar, prompt, tfa
+from .errors import AUTH_NEW, VastError
+from .magic import CLEARS_PENDING
+from .pending import PendingChallenge
+from .render import RawAnswer, StatusView
+
+
+def run_line(magics, line: str):
+    """Run one ``%vast`` line for a :class:`~vast_magic.magic.VastMagics`."""
+    try:
+        opts = grammar.parse(grammar.split(line))
+    except grammar.HelpShown:
+        return None
+    command = COMMANDS[(opts.command, opts.subcommand)]
+    try:
+        return command(magics, opts)
+    except VastError as exc:
+        if opts.raw and exc.data is not None:
+            print(json.dumps(exc.data))
+        raise
+    except KeyboardInterrupt:
+        pending = magics.pending()
+        hint = ["The pending authorization is kept. " + tfa.finish_later_hint(pending)
+                ] if pending else []
+        raise VastError("Interrupted before an answer came.", hint,
+                        code="interrupted") from None
+
+
+def _raw_cell(shell) -> str | None:
+    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    return raw[-1] if raw else None
+
+
+def warn_if_typed(shell, key: str, what: str) -> None:
+    """A key written literally on the line is now in the history and the notebook."""
+    raw = _raw_cell(shell)
+    if raw is not None and key not in raw:
+        return  # it came from $var or {var}
+    print(f"Warning: the API key typed on this line ({what}) is now in this session's input "
+          "history, and in the notebook file if this is a notebook. Prefer `%vast set api-key` "
+          "with no KEY (a hidden prompt), and clear this cell.", file=sys.stderr)
+
+
+def client_for(magics, opts):
+    """A Client for this line: the key, URL, attempts and explain output."""
+    from .client import Client
+
+    key = credentials.resolve(opts.api_key)
+    if key is None:
+        raise VastError(credentials.NO_KEY_HELP[0], credentials.NO_KEY_HELP[1:],
+                        code="no_api_key")
+    if opts.api_key:
+        warn_if_typed(magics.shell, opts.api_key, "--api-key")
+    out = sys.stderr if opts.raw else sys.stdout
+    url = opts.url or magics.url or os.environ.get("VAST_URL") or grammar.DEFAULT_URL
+    return Client(magics.session, url, key.value, attempts=opts.retry or magics.retry,
+                  timeout=magics.timeout, retry_after_cap=magics.retry_after_cap,
+                  key_source=key.source,
+                  explain=(lambda text: print(text, file=out)) if opts.explain else None)
+
+
+def show(result: tfa.Result, opts):
+    if opts.raw:
+        return RawAnswer(result.data)
+    print("\n".join(result.lines))
+    return None
+
+
+def started_message(pending: PendingChallenge) -> str:
+    if pending.method == "email":
+        return "Authorization started: a 6-digit code was emailed to you (valid 10 minutes)."
+    if pending.method == "sms":
+        return "Authorization started: a 6-digit code was texted to you (valid 10 minutes)."
+    if pending.method == "totp":
+        return "Authorization started: use the code your authenticator app shows now."
+    return (f"Authorization started with {pending.method}: a code was sent to it, or read it "
+            "from your authenticator app if that is what it is.")
+
+
+def auth_new(magics, opts):
+    finishing = opts.code is not None or opts.secret is not None
+    starting = (opts.method_type is not None or opts.method_id is not None
+                or opts.backup_code is not None)
+    if finishing and starting:
+        raise UsageError("--code/--secret finish a pending authorization, while "
+                         "-t/--method-id/--backup-code start one: use one or the other.")
+    if finishing:
+        return auth_new_finish(magics, opts)
+
+    client = client_for(magics, opts)
+    outcome = tfa.start(client, method_type=opts.method_type, method_id=opts.method_id,
+                        backup_code=opts.backup_code)
+    if isinstance(outcome, tfa.Result):  # a backup code: done in one request
+        return show(outcome, opts)
+    pending = outcome
+    magics.keep(pending)
+    if opts.raw:
+        return RawAnswer({"success": True, "secret": pending.secret})
+    print(started_message(pending))
+    asker = None if opts.no_prompt else prompt.choose(magics.shell, magics.code_prompt, print)
+    if asker is None:
+        print(tfa.finish_later_hint(pending))
+        return None
+    try:
+        result = tfa.complete(client, pending, asker, print)
+    except VastError as exc:
+        if exc.code in CLEARS_PENDING:
+            magics.drop(pending.secret)
+        raise
+    if result is None:
+        print("No code entered; the authorization is still pending. "
+              + tfa.finish_later_hint(pending))
+        return None
+    magics.drop(pending.secret)
+    return show(result, opts)
+
+
+def auth_new_finish(magics, opts):
+    if opts.code is None:
+        raise UsageError(f"--secret needs --code: `{AUTH_NEW} --secret SECRET --code CODE`.")
+    code = tfa.normalize_code(opts.code)
+    if code is None:
+        raise UsageError(tfa.bad_code_message(opts.code))
+    pending = magics.pending()
+    secret = opts.secret or (pending.secret if pending else None)
+    if not secret:
+        raise UsageError(
+            "Nothing is pending, so --code has nothing to finish (no request was sent). "
+            f"Start with `{AUTH_NEW}` (add -t sms, -t totp or --method-id ID to choose how), "
+            f"then finish with `{AUTH_NEW} --code CODE`.")
+    ours = pending is not None and pending.secret == secret
+    client = client_for(magics, opts)
+    try:
+        result = tfa.finish(client, secret=secret, code=code,
+                            method=pending.method_type if ours else None)
+    except VastError as exc:
+        if exc.code in CLEARS_PENDING:
+            magics.drop(secret)
+        raise
+    magics.drop(secret)
+    return show(result, opts)
+
+
+def status(magics, opts):
+    data = tfa.status(client_for(magics, opts))
+    return RawAnswer(data) if opts.raw else StatusView(data)
+
+
+def set_api_key(magics, opts):
+    key = opts.key
+    if key is None:
+        key = prompt.ask_hidden(magics.shell, magics.code_prompt, "Vast.ai API key: ")
+        if key is None:
+            raise UsageError("No key entered; nothing was stored. (If this front end cannot "
+                             "ask for input, set VAST_API_KEY in the kernel's environment.)")
+    else:
+        warn_if_typed(magics.shell, key, "%vast set api-key KEY")
+    key = key.strip()
+    if not key:
+        raise UsageError("The key is empty; nothing was stored.")
+    where = credentials.store(key)
+    if opts.raw:
+        return RawAnswer({"success": True, "msg": where})
+    print(where)
+    return None
+
+
+COMMANDS = {
+    ("tfa", "auth-new"): auth_new,
+    ("tfa", "status"): status,
+    ("set", "api-key"): set_api_key,
+}

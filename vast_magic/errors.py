@@ -1,0 +1,198 @@
+"""One place for the user-facing words about errors.
+
+Every documented error code of the Vast 2FA API maps to a short message and
+the next step, in ``%vast`` form.  :class:`VastError` renders as those lines
+only: IPython calls ``_render_traceback_`` instead of printing a Python
+traceback, and the cell still fails, so "Run All" stops.
+"""
+
+from __future__ import annotations
+
+import time
+
+AUTH_NEW = "%vast tfa auth-new"
+FAIL_LIMITS = {"sms": 3, "totp": 5}
+LOCK_MINUTES = 15
+CODE_LIFE_MINUTES = 10
+
+
+class VastError(Exception):
+    """A refusal or a failure the user can act on: a message, then next steps.
+
+    ``code`` is the server's error code (or a local one such as
+    ``connection_refused``), ``status`` the HTTP status if there was one and
+    ``data`` the server's JSON answer (what ``--raw`` shows).
+    """
+
+    def __init__(self, message: str, hints: list[str] | tuple[str, ...] = (), *,
+                 code: str | None = None, status: int | None = None,
+                 data: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hints = list(hints)
+        self.code = code
+        self.status = status
+        self.data = data
+
+    def lines(self) -> list[str]:
+        return [self.message, *self.hints]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines in place of a traceback.
+        return ["VastError: " + self.message, *("  " + h for h in self.hints)]
+
+
+def format_duration(seconds: float) -> str:
+    """``14 min 5 s``, ``45 s``; never negative."""
+    seconds = max(0, int(round(seconds)))
+    minutes, secs = divmod(seconds, 60)
+    if minutes and secs:
+        return f"{minutes} min {secs} s"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def _method_words(method: str | None) -> str:
+    return {"sms": "this SMS method", "totp": "this authenticator app",
+            "email": "email codes"}.get(method or "", "this method")
+
+
+def _lock_sentence(locked_until, now: float) -> str:
+    if not isinstance(locked_until, (int, float)):
+        return f"It is locked for a while (locks last {LOCK_MINUTES} minutes)."
+    left = locked_until - now
+    if left <= 0:
+        return "The lock has just ended: you may try again now."
+    return f"It stays locked for {format_duration(left)} more."
+
+
+def _attempts_sentence(fail_count, method: str | None) -> str:
+    if not isinstance(fail_count, int) or isinstance(fail_count, bool):
+        return "The code was wrong."
+    limit = FAIL_LIMITS.get(method or "")
+    plural = "s" if fail_count != 1 else ""
+    if limit:
+        left = max(0, limit - fail_count)
+        return (f"Wrong code: {fail_count} failed attempt{plural} of {limit}; "
+                f"{left} left before {_method_words(method)} locks for {LOCK_MINUTES} minutes.")
+    return (f"Wrong code: {fail_count} failed attempt{plural} so far "
+            f"(SMS methods lock after {FAIL_LIMITS['sms']} failures, "
+            f"authenticator apps after {FAIL_LIMITS['totp']}, for {LOCK_MINUTES} minutes).")
+
+
+def from_answer(status: int, data: dict, *, method: str | None = None,
+                key_source: str | None = None, method_id: int | None = None,
+                now: float | None = None) -> VastError:
+    """Turn a JSON error answer into a VastError with a message and next steps.
+
+    ``method`` is what the user verified with (email/sms/totp, if known), so
+    the attempts left can be counted against the documented limits.
+    """
+    now = time.time() if now is None else now
+    code = data.get("error") if isinstance(data.get("error"), str) else None
+    msg = str(data.get("msg") or data.get("message") or "").strip()
+    fail_count = data.get("fail_count")
+    locked_until = data.get("locked_until")
+    start_again = f"Start again: {AUTH_NEW}"
+    retry_code = f"Try again: {AUTH_NEW} --code CODE"
+    other_way = ("Meanwhile you can verify another way: `-t email`, `--method-id ID` "
+                 "(ids from `%vast tfa status`) or `--backup-code CODE`.")
+    where = f" (from {key_source})" if key_source else ""
+
+    def err(message, *hints):
+        return VastError(message, hints, code=code, status=status, data=data)
+
+    if code == "2fa_verification_failed":
+        hints = [retry_code]
+        if isinstance(locked_until, (int, float)) and locked_until > now:
+            return err(_attempts_sentence(fail_count, method) + " "
+                       + _lock_sentence(locked_until, now), other_way)
+        return err(_attempts_sentence(fail_count, method),
+                   "The pending authorization is kept. " + hints[0])
+    if code == "tfa_locked":
+        count = (f" after {fail_count} failed attempts"
+                 if isinstance(fail_count, int) and not isinstance(fail_count, bool) else "")
+        return err(f"Too many wrong codes: {_method_words(method)} is locked{count}. "
+                   + _lock_sentence(locked_until, now),
+                   "The pending authorization is kept; finish it when the lock ends with "
+                   f"`{AUTH_NEW} --code CODE` (if it has not expired by then).", other_way)
+    if code == "2fa_expired":
+        return err(f"The code expired (codes are valid for {CODE_LIFE_MINUTES} minutes); "
+                   "the pending authorization was cleared.", start_again)
+    if code in ("no_pending_authorization", "challenge_not_found"):
+        return err("The server has no pending authorization for this secret (it was already "
+                   "used, has expired, or never existed); it was cleared here too.", start_again)
+    if code == "auth_error" or (status in (401, 404) and "session" in msg.lower()) \
+            or (status == 401 and "invalid user key" in msg.lower()):
+        if "session" in msg.lower():
+            return err(f"Your 2FA session key{where} has expired.",
+                       "Log in again, or remove it so your API key is used.")
+        return err(f"The server did not accept your API key{where}.",
+                   "Check it, or store the right one with `%vast set api-key` "
+                   "(or pass --api-key / set VAST_API_KEY).")
+    if code == "email_not_verified":
+        return err("Your account's email address is not verified, so no code can be emailed.",
+                   "Verify it in the Vast.ai console (Account settings), or verify with "
+                   "another method: `-t totp`, `-t sms` or `--method-id ID`.")
+    if code == "invalid_backup_code":
+        return err("That backup code is unknown or was already used (each works once).",
+                   "Check it for typos, use another one, or verify with a code: "
+                   f"`{AUTH_NEW} -t totp` (or -t sms, or email).")
+    if code == "not_found":
+        if method_id is not None:
+            return err(f"This account has no 2FA method with id {method_id}.",
+                       "`%vast tfa status` lists your methods and their ids.")
+        if method in ("sms", "totp"):
+            return err(f"This account has no {'SMS' if method == 'sms' else 'authenticator'} "
+                       "method.", "`%vast tfa status` lists the methods you have; "
+                       f"`{AUTH_NEW}` (email) works for every verified account.")
+        return err(f"Not found: {msg or 'the server has no such resource'}.",
+                   "Check --url: it should be the Vast.ai console address.")
+    if code == "invalid_tfa_method":
+        return err(f"The server does not support that 2FA method{': ' + msg if msg else ''}.",
+                   "Use -t email, -t sms or -t totp.")
+    if code == "authorization_required":
+        return err("Adding a 2FA method needs a recent authorization (it lasts 30 minutes).",
+                   f"Authorize first: {AUTH_NEW}")
+    if code == "duplicate_tfa_method":
+        return err("That 2FA method is already set up on your account.",
+                   "`%vast tfa status` shows your methods.")
+    if code == "tfa_challenge_exists":
+        return err("A code was sent by SMS moments ago; wait for it before asking again.",
+                   "If it does not arrive, ask for it to be sent again in a minute.")
+    if code in ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap"):
+        return err("Too many SMS messages were sent recently" + (f": {msg}" if msg else "") + ".",
+                   "Wait a while, or verify without SMS: `-t email`, `-t totp` or "
+                   "`--backup-code CODE`.")
+    if code in ("twilio_error", "sms_blocked_number"):
+        return err("The SMS could not be sent to that number" + (f": {msg}" if msg else "") + ".",
+                   "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`.")
+    if code == "sms_fraud_detected":
+        return err("SMS is disabled on this account.",
+                   "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`; "
+                   "contact Vast.ai support to restore SMS.")
+    if code == "team_user_forbidden":
+        return err("2FA is personal, but this key acts in a team context.",
+                   "Use your personal API key (`%vast set api-key`).")
+    if code in ("service_unavailable", "challenge_creation_failed"):
+        return err("The Vast.ai service is temporarily unable to answer"
+                   + (f" ({msg})" if msg else "") + ".",
+                   "Nothing is lost; try again in a minute (more attempts: --retry N).")
+    if code == "bad_request":
+        hints = []
+        if "tfa_method_id" in msg or "method_id" in msg:
+            hints.append("`%vast tfa status` lists your methods; choose one with --method-id ID.")
+        else:
+            hints.append("If this persists, report it with the output of --explain "
+                         "(it hides your key and secrets).")
+        return err(f"The server refused the request: {msg or 'malformed request'}.", *hints)
+    if code in ("missing_params", "missing_auth_value"):
+        return err(f"The server says a value is missing: {msg or code}.",
+                   f"Finish with `{AUTH_NEW} --code CODE` (the pending secret is used).")
+    label = f"{code}, HTTP {status}" if code else f"HTTP {status}"
+    return err(f"The server refused the request ({label}){': ' + msg if msg else ''}.",
+               "Run it again with --explain to see the exchange.")

@@ -1,0 +1,202 @@
+"""The one argparse tree every ``%vast`` line goes through.
+
+Standard library only (argparse is already loaded by IPython), so building it
+costs nothing noticeable at ``%load_ext`` time.  The grammar follows the
+official ``vastai`` CLI: global options are accepted before *or* after the
+command, and ``tfa auth-new`` keeps the CLI's short forms (``-c``, ``-s``,
+``-t``, ``-bc``, ``-id``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+from IPython.core.error import UsageError
+
+from .magic import DEFAULT_URL
+METHOD_TYPES = ("email", "sms", "totp")
+
+# Global options and their defaults.  They are declared with SUPPRESS on every
+# parser that accepts them so a value given before the command is not
+# overwritten by the default of the same option after it; the real defaults
+# are filled in by :func:`parse`.
+GLOBAL_DEFAULTS = {"url": None, "retry": None, "raw": False, "explain": False, "api_key": None}
+
+
+class HelpShown(Exception):
+    """Raised instead of exiting after ``--help`` printed the usage."""
+
+
+class VastArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors become IPython ``UsageError``s.
+
+    ``error()`` raises (IPython prints only the message, no traceback) and
+    ``exit()`` raises too, so nothing keeps parsing after ``--help``.
+    """
+
+    def error(self, message):
+        raise UsageError(f"{message}\n{self.format_usage().strip()}\n"
+                         f"See `{self.prog} --help`.")
+
+    def exit(self, status=0, message=None):
+        if status:
+            raise UsageError((message or "invalid arguments").strip())
+        raise HelpShown()
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be at least 1 (it counts attempts, the first included), got {value}")
+    return value
+
+
+def _method_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"a method id is a number (the 'id' column of `%vast tfa status`), got {text!r}"
+        ) from None
+
+
+def _global_options() -> argparse.ArgumentParser:
+    g = argparse.ArgumentParser(add_help=False)
+    opts = g.add_argument_group("global options (before or after the command)")
+    opts.add_argument("--url", default=argparse.SUPPRESS, metavar="URL",
+                      help=f"server REST API URL (env VAST_URL, default {DEFAULT_URL})")
+    opts.add_argument("--retry", type=_positive_int, default=argparse.SUPPRESS, metavar="N",
+                      help="total attempts per request, the first included (default 3)")
+    opts.add_argument("--raw", action="store_true", default=argparse.SUPPRESS,
+                      help="return the server's answer as a dict and print nothing else")
+    opts.add_argument("--explain", action="store_true", default=argparse.SUPPRESS,
+                      help="show each HTTP request and its status (key and secrets redacted)")
+    opts.add_argument("--api-key", default=argparse.SUPPRESS, metavar="KEY",
+                      help="API key for this call (env VAST_API_KEY; better: `%%vast set api-key`)")
+    return g
+
+
+AUTH_NEW_DESCRIPTION = """\
+Authorize your account to add a new 2FA method.
+
+Step 1 sends a code by email (the default, and the only choice while the
+account has no 2FA method), by SMS, or asks your authenticator app; or a
+backup code authorizes at once.  Step 2 sends the code back: a prompt asks for
+it in a terminal (and in Jupyter when the front end allows input); elsewhere,
+finish in a later cell with `%vast tfa auth-new --code CODE`.  The pending
+challenge is kept in the variable _vast_pending_tfa until it succeeds or
+expires.  A successful authorization opens a 30-minute window to add a method.
+"""
+
+AUTH_NEW_EPILOG = """\
+examples:
+  %vast tfa auth-new                      email a code, then ask for it
+  %vast tfa auth-new -t totp              verify with your authenticator app
+  %vast tfa auth-new --method-id 456      a method from `%vast tfa status`
+  %vast tfa auth-new --backup-code ABCD-EFGH-IJKL
+  %vast tfa auth-new --code 123456        finish the pending authorization
+  %vast tfa auth-new --secret S --code 123456
+"""
+
+
+def build_parser() -> VastArgumentParser:
+    """Build the whole ``%vast`` command tree."""
+    glob = _global_options()
+    fmt = argparse.RawDescriptionHelpFormatter
+    top = VastArgumentParser(
+        prog="%vast", parents=[glob], formatter_class=fmt,
+        description="Vast.ai account-security (2FA) commands for IPython and Jupyter.",
+        epilog="Run `%vast COMMAND --help` for a command's options.")
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    commands.required = True
+
+    tfa = commands.add_parser("tfa", parents=[glob], formatter_class=fmt,
+                              help="two-factor authentication (2FA)",
+                              description="Two-factor authentication (2FA) commands.")
+    tfa_cmds = tfa.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", title="subcommands")
+    tfa_cmds.required = True
+
+    auth = tfa_cmds.add_parser(
+        "auth-new", parents=[glob], formatter_class=fmt,
+        help="authorize your account to add a new 2FA method",
+        description=AUTH_NEW_DESCRIPTION, epilog=AUTH_NEW_EPILOG)
+    step1 = auth.add_argument_group("step 1: choose how to verify (one of)")
+    choose = step1.add_mutually_exclusive_group()
+    choose.add_argument("-t", "--method-type", choices=METHOD_TYPES, default=None,
+                        help="verify with your one method of this type (default email)")
+    choose.add_argument("-id", "--method-id", type=_method_id, metavar="ID",
+                        help="verify with this method (the 'id' from `%%vast tfa status`)")
+    choose.add_argument("-bc", "--backup-code", metavar="CODE",
+                        help="a one-time backup code: authorizes at once, no step 2")
+    step2 = auth.add_argument_group("step 2: finish")
+    step2.add_argument("-c", "--code", metavar="CODE",
+                       help="the 6-digit code from the email, SMS or authenticator app")
+    step2.add_argument("-s", "--secret", metavar="SECRET",
+                       help="the secret of a step 1 (default: the pending one)")
+    step2.add_argument("--no-prompt", action="store_true",
+                       help="do not ask for the code; finish later with --code")
+
+    tfa_cmds.add_parser(
+        "status", parents=[glob], formatter_class=fmt,
+        help="show your 2FA methods, their ids and the backup codes left",
+        description="Show whether 2FA is on, each method (id, type, label, primary, phone, "
+                    "failures, lock, last used) and the backup codes left.")
+
+    setp = commands.add_parser("set", parents=[glob], formatter_class=fmt,
+                               help="store settings", description="Store settings.")
+    set_cmds = setp.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", title="subcommands")
+    set_cmds.required = True
+    set_cmds.add_parser(
+        "api-key", parents=[glob], formatter_class=fmt,
+        help="store your API key in the system keyring",
+        description="Store your Vast.ai API key in the system keyring (or, with no usable "
+                    "keyring, in ~/.config/vastai/vast_api_key with mode 0600).  With no "
+                    "KEY, a hidden prompt asks for it, so it never lands in the history.",
+    ).add_argument("key", nargs="?", metavar="KEY", help="the key (better: leave it out)")
+    return top
+
+
+_PARSER: VastArgumentParser | None = None
+
+
+def parser() -> VastArgumentParser:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = build_parser()
+    return _PARSER
+
+
+def split(line: str) -> list[str]:
+    """Split a magic line like a shell would (quotes respected)."""
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"could not read the line: {exc} (an unbalanced quote?)") from None
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse the words of a ``%vast`` line; raises UsageError or HelpShown."""
+    ns = parser().parse_args(argv)
+    for name, default in GLOBAL_DEFAULTS.items():
+        if not hasattr(ns, name):
+            setattr(ns, name, default)
+    return ns
+
+
+def full_help() -> str:
+    """Help for ``%vast?``: the top level and every command."""
+    top = parser()
+    parts = [top.format_help()]
+    for action in top._subparsers._group_actions:  # noqa: SLF001 - argparse has no public walk
+        for sub in action.choices.values():
+            if sub._subparsers is None:
+                continue
+            for subaction in sub._subparsers._group_actions:
+                for leaf in subaction.choices.values():
+                    parts.append(leaf.format_help())
+    return "\n".join(parts)

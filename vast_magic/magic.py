@@ -1,0 +1,115 @@
+"""``%vast``: the IPython side — parse, pick the key, run a command, show it.
+
+This is the only module ``%load_ext vast_magic`` imports, and it imports
+nothing IPython has not loaded already: the rest of the package (and with it
+``requests``, ``keyring`` and ``prompt_toolkit``) is imported by the first
+``%vast`` line that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from traitlets import Enum, Float, Int, Unicode, validate
+
+DEFAULT_URL = "https://console.vast.ai"
+PENDING_NAME = "_vast_pending_tfa"  # documented; also in vast_magic.pending
+PROMPT_CHOICES = ("auto", "terminal", "kernel", "never")
+# Server answers after which the pending challenge is worthless.
+CLEARS_PENDING = frozenset({"2fa_expired", "no_pending_authorization", "challenge_not_found"})
+
+
+@magics_class
+class VastMagics(Magics):
+    """The ``%vast`` line magic.  Settings: ``%config VastMagics``."""
+
+    url = Unicode("", help="Server REST API URL. Empty: the VAST_URL environment variable, "
+                           f"else {DEFAULT_URL}. `--url` overrides it.").tag(config=True)
+    retry = Int(3, help="Total attempts per request, the first included (`--retry`)."
+                ).tag(config=True)
+    timeout = Float(30.0, help="Seconds to wait for an answer before giving up."
+                    ).tag(config=True)
+    retry_after_cap = Float(30.0, help="Longest wait honoured from a Retry-After header, "
+                                       "in seconds.").tag(config=True)
+    code_prompt = Enum(PROMPT_CHOICES, default_value="auto",
+                       help="How to ask for a 2FA code: 'auto' (a terminal prompt in IPython, "
+                            "the input box in Jupyter when allowed), 'terminal', 'kernel', or "
+                            "'never' (always finish in a later cell with --code)."
+                       ).tag(config=True)
+
+    @validate("retry")
+    def _valid_retry(self, proposal):
+        if proposal["value"] < 1:
+            raise ValueError("VastMagics.retry counts attempts: it must be at least 1")
+        return proposal["value"]
+
+    @validate("timeout", "retry_after_cap")
+    def _valid_seconds(self, proposal):
+        if proposal["value"] <= 0:
+            raise ValueError(f"VastMagics.{proposal['trait'].name} must be positive")
+        return proposal["value"]
+
+    def __init__(self, shell=None, **kwargs):
+        super().__init__(shell=shell, **kwargs)
+        self._session = None
+        # Registered in place of the bound method so that `%vast?` can show
+        # the parser's full help, built only when asked for.
+        self.magics["line"]["vast"] = _VastLine(self)
+
+    # -- plumbing -----------------------------------------------------------
+
+    @property
+    def session(self):
+        """One requests session per shell, reused by every cell."""
+        if self._session is None:
+            from .client import new_session
+
+            self._session = new_session()
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def pending(self):
+        """The pending challenge in the user namespace, or None."""
+        value = self.shell.user_ns.get(PENDING_NAME)
+        return value if getattr(value, "secret", None) else None
+
+    def keep(self, pending) -> None:
+        self.shell.push({PENDING_NAME: pending}, interactive=False)
+
+    def drop(self, secret: str | None = None) -> None:
+        """Forget the pending challenge (only the one with that secret, if given)."""
+        current = self.pending()
+        if current is not None and (secret is None or current.secret == secret):
+            self.shell.drop_by_id({PENDING_NAME: current})
+
+    @line_magic
+    def vast(self, line: str = ""):
+        """Vast.ai account-security (2FA) commands; `%vast --help` for usage."""
+        from .dispatch import run_line
+
+        return run_line(self, line)
+
+
+class _VastLine:
+    """``%vast`` as registered with IPython: calls the magic; ``getdoc`` for ``%vast?``."""
+
+    __name__ = "vast"
+
+    def __init__(self, magics: VastMagics):
+        self.magics = magics
+        self.__doc__ = VastMagics.vast.__doc__
+
+    def __call__(self, line: str = ""):
+        return self.magics.vast(line)
+
+    def getdoc(self) -> str:
+        from .grammar import full_help
+
+        return full_help()

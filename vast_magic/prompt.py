@@ -1,0 +1,105 @@
+"""Asking for the 2FA code, picked by where the magic runs.
+
+* a terminal IPython: a prompt_toolkit prompt that shows the method and the
+  time left and accepts only 6 digits (a typo never reaches the server,
+  where it would count towards a lockout).  It runs ``in_thread=True`` as
+  IPython's own debugger does, so it works inside the running shell, also
+  when the cell awaited something.
+* a Jupyter kernel: the kernel's input box, when the front end allows stdin;
+* no stdin (nbval, nbclient) or ``--no-prompt``: nothing is asked.
+
+Every asker returns the code, or None when the user put it off (Ctrl-C, EOF,
+an empty answer, or no way to ask): the challenge is kept and the magic says
+how to finish in a later cell.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .pending import PendingChallenge, clock
+from .tfa import AskCode, bad_code_message, normalize_code
+
+CHOICES = ("auto", "terminal", "kernel", "never")
+
+
+def prompt_text(pending: PendingChallenge) -> str:
+    left = pending.seconds_left()
+    state = f"{clock(left)} left" if left else "expired"
+    return f"Enter the 2FA code ({pending.method}, {state}): "
+
+
+def terminal_asker() -> AskCode:
+    """A prompt_toolkit prompt (uses the current app session's input/output)."""
+
+    def ask(pending: PendingChallenge) -> str | None:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.validation import Validator
+
+        validator = Validator.from_callable(
+            lambda text: normalize_code(text) is not None,
+            error_message="A code is 6 digits; nothing was sent. (Ctrl-C: finish later)",
+            move_cursor_to_end=True)
+        session = PromptSession(validator=validator, validate_while_typing=False)
+        try:
+            text = session.prompt(lambda: prompt_text(pending), refresh_interval=1.0,
+                                  in_thread=True)
+        except (KeyboardInterrupt, EOFError):
+            return None
+        return normalize_code(text)
+
+    return ask
+
+
+def kernel_asker(kernel, say: Callable[[str], None]) -> AskCode:
+    """The Jupyter kernel's input request; None when the front end has no stdin."""
+
+    def ask(pending: PendingChallenge) -> str | None:
+        from IPython.core.error import StdinNotImplementedError
+
+        while True:
+            try:
+                text = kernel.raw_input(prompt_text(pending))
+            except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
+                return None
+            if not text.strip():
+                return None
+            code = normalize_code(text)
+            if code:
+                return code
+            say(bad_code_message(text))
+
+    return ask
+
+
+def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
+    """The asker for this shell, or None when nothing should be asked."""
+    if setting == "never":
+        return None
+    kernel = getattr(shell, "kernel", None)
+    if setting == "kernel" or (setting == "auto" and kernel is not None):
+        return kernel_asker(kernel, say) if kernel is not None else None
+    if setting == "terminal" or (setting == "auto" and hasattr(shell, "pt_app")):
+        return terminal_asker()
+    return None
+
+
+def ask_hidden(shell, setting: str, message: str) -> str | None:
+    """Ask for a secret without echo; None when it cannot be asked or was put off."""
+    from IPython.core.error import StdinNotImplementedError
+
+    kernel = getattr(shell, "kernel", None)
+    try:
+        if kernel is not None and setting in ("auto", "kernel"):
+            return kernel.getpass(message)
+        if setting == "terminal" or (setting == "auto" and hasattr(shell, "pt_app")):
+            from prompt_toolkit import PromptSession
+
+            return PromptSession().prompt(message, is_password=True, in_thread=True)
+        if setting == "never":
+            return None
+        import getpass
+
+        return getpass.getpass(message)
+    except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
+        return None

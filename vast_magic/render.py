@@ -1,0 +1,104 @@
+"""Display objects: text for a terminal, HTML for Jupyter."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+
+from .client import redact
+from .errors import format_duration
+
+
+class RawAnswer(dict):
+    """The server's answer as a plain dict (``--raw``).
+
+    It *is* the dict (``r["secret"]``, ``json.dumps(r)`` work), but when a
+    cell displays it the secret fields are masked, so they do not land in a
+    saved notebook by accident.
+    """
+
+    def __repr__(self) -> str:
+        return repr(redact(dict(self)))
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(json.dumps(redact(dict(self)), indent=1))
+
+
+def _when(value) -> str:
+    if value in (None, "", 0):
+        return "—"
+    if isinstance(value, (int, float)):
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
+    return str(value)
+
+
+def _lock(value, now: float) -> str:
+    if isinstance(value, (int, float)) and value > now:
+        return f"locked, {format_duration(value - now)} left"
+    return "—"
+
+
+COLUMNS = ("id", "type", "label", "primary", "phone", "failures", "lock", "last used")
+
+
+class StatusView:
+    """``%vast tfa status``: a table as text in a terminal, HTML in Jupyter."""
+
+    def __init__(self, data: dict, now: float | None = None):
+        self.data = data
+        self.now = time.time() if now is None else now
+
+    def rows(self) -> list[tuple[str, ...]]:
+        rows = []
+        for m in self.data.get("methods") or []:
+            rows.append((
+                str(m.get("id", "")),
+                str(m.get("method", "")),
+                str(m.get("label") or "—"),
+                "yes" if m.get("is_primary") else "",
+                str(m.get("phone_number") or "—"),
+                str(m.get("fail_count") or 0),
+                _lock(m.get("locked_until"), self.now),
+                _when(m.get("last_used")),
+            ))
+        return rows
+
+    def summary(self) -> list[str]:
+        d = self.data
+        lines = [f"2FA is {'on' if d.get('tfa_enabled') else 'off'}; "
+                 f"{len(d.get('methods') or [])} method(s); "
+                 f"{d.get('backup_codes_remaining', 0)} backup code(s) left."]
+        if d.get("new_method_authorized"):
+            lines.append("A new method may be added now (the 30-minute window is open).")
+        return lines
+
+    def __repr__(self) -> str:
+        rows = self.rows()
+        lines = self.summary()
+        if rows:
+            widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
+            fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+            lines += ["", fmt.format(*COLUMNS).rstrip(),
+                      fmt.format(*("-" * w for w in widths))]
+            lines += [fmt.format(*r).rstrip() for r in rows]
+        else:
+            lines.append("No methods yet: `%vast tfa auth-new` is the first step to add one.")
+        return "\n".join(lines)
+
+    def _repr_pretty_(self, p, cycle):
+        p.text(repr(self))
+
+    def _repr_html_(self) -> str:
+        esc = html.escape
+        parts = [f"<p>{esc(line)}</p>" for line in self.summary()]
+        rows = self.rows()
+        if rows:
+            head = "".join(f"<th>{esc(c)}</th>" for c in COLUMNS)
+            body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
+                           for r in rows)
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        else:
+            parts.append("<p>No methods yet: <code>%vast tfa auth-new</code> is the first step "
+                         "to add one.</p>")
+        return "\n".join(parts)

@@ -1,0 +1,124 @@
+"""The 2FA commands as plain Python: no IPython in here.
+
+They take a :class:`~vast_magic.client.Client` and plain values, and return
+results or raise :class:`~vast_magic.errors.VastError`.  Anything interactive
+(asking for the code, saying something between two tries) comes in as a
+callable, so the same code serves the terminal prompt, a Jupyter input box,
+a later cell and the tests.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from .errors import AUTH_NEW, VastError
+from .pending import PendingChallenge
+
+AUTHORIZE = "/tfa/authorize-new-method/"
+STATUS = "/tfa/status/"
+WINDOW_MINUTES = 30
+_CODE = re.compile(r"\d{6}")
+
+
+def normalize_code(text: str | None) -> str | None:
+    """``"123 456"`` / ``"123-456"`` → ``"123456"``; None unless exactly 6 digits."""
+    if text is None:
+        return None
+    compact = re.sub(r"[\s-]", "", text)
+    return compact if _CODE.fullmatch(compact) else None
+
+
+def bad_code_message(text: str) -> str:
+    return (f"{text!r} is not a 2FA code: a code is 6 digits. Nothing was sent "
+            "(a wrong code counts towards a lockout).")
+
+
+@dataclass
+class Result:
+    """What a command returns: the server's answer and the lines to show."""
+
+    data: dict
+    lines: list[str] = field(default_factory=list)
+
+
+def next_steps(now: float | None = None) -> list[str]:
+    until = time.strftime("%H:%M", time.localtime((now or time.time()) + WINDOW_MINUTES * 60))
+    return [
+        f"Authorized: you may add a new 2FA method in the next {WINDOW_MINUTES} minutes "
+        f"(until {until}).",
+        "Next, add one of:",
+        "  an authenticator app: %vast tfa totp-setup, then "
+        "%vast tfa activate -t totp --secret SECRET --code CODE",
+        "  an SMS method:        %vast tfa send-sms --phone-number PHONE, then "
+        "%vast tfa activate -t sms --secret SECRET --code CODE --phone-number PHONE",
+        "  (those commands are not in vast-magic yet: run the same words with `vastai` "
+        "in a terminal meanwhile)",
+    ]
+
+
+def start(client, *, method_type: str | None = None, method_id: int | None = None,
+          backup_code: str | None = None) -> Result | PendingChallenge:
+    """Step 1: a backup code authorizes at once (a Result); otherwise a challenge."""
+    if backup_code is not None:
+        code = backup_code.strip()
+        if not code:
+            raise VastError("The backup code is empty.",
+                            ["Backup codes look like ABCD-EFGH-IJKL."], code="usage")
+        data = client.call("POST", AUTHORIZE, {"backup_code": code}, unsafe=True)
+        return Result(data, ["Backup code accepted (it cannot be used again)."] + next_steps())
+    if method_id is not None:
+        body, method = {"tfa_method_id": int(method_id)}, f"method {method_id}"
+        context = {"method_id": int(method_id)}
+    else:
+        method = method_type or "email"
+        body, context = {"tfa_method": method}, {"method": method}
+    data = client.call("POST", AUTHORIZE, body, unsafe=True, context=context)
+    secret = data.get("secret")
+    if not isinstance(secret, str) or not secret:
+        raise VastError("The server accepted step 1 but sent no challenge secret back.",
+                        ["Run it again with --explain to see the exchange."],
+                        code="bad_answer", data=data)
+    return PendingChallenge(secret=secret, method=method, method_id=method_id, url=client.url)
+
+
+def finish(client, *, secret: str, code: str, method: str | None = None) -> Result:
+    """Step 2: send the code with the challenge's secret."""
+    data = client.call("PUT", AUTHORIZE, {"code": code, "secret": secret}, unsafe=True,
+                       context={"method": method})
+    return Result(data, next_steps())
+
+
+AskCode = Callable[[PendingChallenge], Optional[str]]
+
+
+def complete(client, pending: PendingChallenge, ask_code: AskCode,
+             say: Callable[[str], None]) -> Result | None:
+    """Ask for the code until it is right; None when the user put it off.
+
+    A wrong code is reported through ``say`` and asked again (the prompt only
+    accepts 6 digits, so typos never reach the server); every other refusal
+    (lock, expiry, ...) is raised for the caller to show.
+    """
+    while True:
+        code = ask_code(pending)
+        if code is None:
+            return None
+        try:
+            return finish(client, secret=pending.secret, code=code, method=pending.method_type)
+        except VastError as exc:
+            if exc.code != "2fa_verification_failed" or (exc.data or {}).get("locked_until"):
+                raise
+            say(exc.message)
+
+
+def finish_later_hint(pending: PendingChallenge) -> str:
+    return (f"When you have {pending.where()}, finish with `{AUTH_NEW} --code CODE` "
+            f"(within {pending.seconds_left() // 60:.0f} min; the secret is kept in "
+            "_vast_pending_tfa).")
+
+
+def status(client) -> dict:
+    return client.call("GET", STATUS)
