@@ -1,0 +1,99 @@
+"""%vast in a real Jupyter kernel: no stdin (as under nbval/nbclient), and stdin allowed."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from vast_magic.emulator import DEMO_KEYS, Emulator
+
+KEY = DEMO_KEYS["multi"]
+
+
+@pytest.fixture(scope="module")
+def emu():
+    with Emulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="module")
+def kernel(emu, tmp_path_factory):
+    from jupyter_client.manager import start_new_kernel
+
+    home = tmp_path_factory.mktemp("kernel-home")
+    env = dict(os.environ, HOME=str(home), VAST_URL=emu.url, VAST_API_KEY=KEY,
+               PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    env.pop("XDG_CONFIG_HOME", None)
+    km, kc = start_new_kernel(kernel_name="python3", env=env)
+    assert kc.execute_interactive("%load_ext vast_magic", timeout=60)["content"]["status"] == "ok"
+    yield kc
+    kc.stop_channels()
+    km.shutdown_kernel(now=True)
+
+
+def run(kc, code, *, allow_stdin=False, answer=None):
+    """Execute code; return (status, text shown, error message content)."""
+    shown = []
+
+    def output(msg):
+        kind = msg["msg_type"]
+        content = msg["content"]
+        if kind == "stream":
+            shown.append(content["text"])
+        elif kind in ("execute_result", "display_data"):
+            shown.append(content["data"].get("text/plain", ""))
+        elif kind == "error":
+            shown.append("\n".join(content["traceback"]))
+
+    def stdin(msg):
+        shown.append(msg["content"]["prompt"])
+        kc.input(answer(msg["content"]["prompt"]))
+
+    reply = kc.execute_interactive(code, allow_stdin=allow_stdin, output_hook=output,
+                                   stdin_hook=stdin, timeout=60)
+    return reply["content"]["status"], "".join(shown)
+
+
+def test_no_stdin_defers_to_a_later_cell(kernel, emu):
+    status, text = run(kernel, "%vast tfa auth-new")
+    assert status == "ok", text
+    assert "--code CODE" in text
+    status, text = run(kernel, "_vast_pending_tfa")
+    assert "secret hidden" in text
+    code = emu.last_code(KEY, channel="email")
+    status, text = run(kernel, f"%vast tfa auth-new --code {code}")
+    assert status == "ok" and "Authorized" in text, text
+
+
+def test_failure_fails_the_cell_without_traceback(kernel):
+    status, text = run(kernel, "%vast tfa auth-new --code 123456")
+    assert status == "error"
+    assert "Nothing is pending" in text and "Traceback" not in text
+    status, text = run(kernel, "%vast tfa auth-new -bc AAAA-BBBB-CCCC")
+    assert status == "error"
+    assert "backup code" in text and "Traceback" not in text
+
+
+def test_stdin_allowed_uses_the_kernel_input(kernel, emu):
+    answers = iter(["12345", None])  # a typo first: refused locally, then the real code
+
+    def answer(prompt):
+        assert "Enter the 2FA code (email" in prompt
+        text = next(answers)
+        return text if text is not None else emu.last_code(KEY, channel="email")
+
+    before = len([r for r in emu.log if r.method == "PUT"])
+    status, text = run(kernel, "%vast tfa auth-new", allow_stdin=True, answer=answer)
+    assert status == "ok", text
+    assert "is not a 2FA code" in text and "Authorized" in text
+    puts = [r for r in emu.log if r.method == "PUT"]
+    assert len(puts) == before + 1  # only the real code reached the server
+    assert puts[-1].json["code"] == emu.last_code(KEY, channel="email")
+
+
+def test_status_renders_html_in_jupyter(kernel):
+    status, _ = run(kernel, "s = %vast tfa status")
+    assert status == "ok"
+    status, text = run(kernel, "print(s._repr_html_()[:200])")
+    assert "<table>" in text or "methods" in text

@@ -1,0 +1,247 @@
+"""%vast tfa auth-new end to end: a real InteractiveShell, real HTTP to the emulator."""
+
+from __future__ import annotations
+
+import json
+
+from magic_fixtures import assert_clean_failure
+
+from vast_magic.emulator import DEMO_KEYS
+from vast_magic.magic import PENDING_NAME
+
+AUTHORIZE = "/api/v0/tfa/authorize-new-method/"
+
+
+def api_requests(emu):
+    """The logged requests to the API (not the emulator's side door)."""
+    return [r for r in emu.log if r.path.startswith("/api/")]
+
+
+def test_email_flow_finished_in_a_later_cell(vast):
+    emu = vast.emu
+    ran = vast.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert "emailed" in ran.out and "--code CODE" in ran.out
+    pending = vast.user_ns[PENDING_NAME]
+    # the secret is nowhere in what the cell showed
+    assert pending.secret not in ran.text
+    assert pending.secret not in repr(pending) and pending.secret not in pending._repr_html_()
+    [step1] = api_requests(emu)
+    assert (step1.method, step1.path, step1.json) == ("POST", AUTHORIZE, {"tfa_method": "email"})
+    assert step1.headers["Authorization"] == f"Bearer {DEMO_KEYS['multi']}"
+
+    code = emu.last_code(DEMO_KEYS["multi"], channel="email")
+    ran = vast.run(f"%vast tfa auth-new --code {code}")
+    assert ran.success, ran.text
+    assert "Authorized" in ran.out and "%vast tfa totp-setup" in ran.out
+    assert PENDING_NAME not in vast.user_ns
+    step2 = api_requests(emu)[-1]
+    assert (step2.method, step2.json) == ("PUT", {"code": code, "secret": pending.secret})
+    assert pending.secret not in ran.text
+    ran = vast.run("%vast --raw tfa status")
+    assert ran.value["new_method_authorized"] is True
+
+
+def test_pending_is_hidden_from_who(vast):
+    vast.run("%vast tfa auth-new")
+    ran = vast.run("%who")
+    assert PENDING_NAME not in ran.out
+
+
+def test_step1_and_step2_share_one_connection(vast):
+    vast.run("%vast tfa auth-new")
+    code = vast.emu.last_code(DEMO_KEYS["multi"])
+    assert vast.run(f"%vast tfa auth-new --code {code}").success
+    pools = vast.vast_magics.session.get_adapter(vast.emu.url).poolmanager.pools
+    [pool] = [pools[k] for k in pools.keys()]
+    assert pool.num_connections == 1
+
+
+def test_method_id_is_sent_as_an_integer(vast):
+    sms = [m for m in vast.emu.account(DEMO_KEYS["multi"]).methods if m.method == "sms"][0]
+    vast.user_ns["mid"] = sms.id
+    ran = vast.run("%vast tfa auth-new --method-id $mid")  # $var expansion
+    assert ran.success, ran.text
+    assert api_requests(vast.emu)[0].json == {"tfa_method_id": sms.id}
+    ran = vast.run("%vast tfa auth-new -id {mid}")  # {var} expansion
+    assert ran.success, ran.text
+    assert isinstance(api_requests(vast.emu)[-1].json["tfa_method_id"], int)
+
+
+def test_backup_code_finishes_in_one_request(vast):
+    code = vast.emu.account(DEMO_KEYS["multi"]).backup_codes[0]
+    ran = vast.run(f"%vast tfa auth-new --backup-code {code}")
+    assert ran.success, ran.text
+    assert "Backup code accepted" in ran.out and "Authorized" in ran.out
+    assert [r.json for r in api_requests(vast.emu)] == [{"backup_code": code}]
+    assert PENDING_NAME not in vast.user_ns
+    ran = vast.run(f"%vast tfa auth-new -bc {code}")  # used once already
+    assert_clean_failure(ran, "already used")
+
+
+def test_totp_with_a_computed_code(vast):
+    emu = vast.emu
+    acct = emu.account(DEMO_KEYS["multi"])
+    totp = [m for m in acct.methods if m.method == "totp"][0]
+    assert vast.run("%vast tfa auth-new -t totp").success
+    assert emu.outbox_for(DEMO_KEYS["multi"]) == [] if hasattr(emu, "outbox_for") else True
+    ran = vast.run(f"%vast tfa auth-new --code {emu.totp_now(totp)}")
+    assert ran.success, ran.text
+
+
+def test_code_without_anything_pending_is_refused_without_a_request(vast):
+    ran = vast.run("%vast tfa auth-new --code 123456")
+    assert_clean_failure(ran, "Nothing is pending", "%vast tfa auth-new")
+    assert api_requests(vast.emu) == []
+
+
+def test_secret_without_code_is_refused(vast):
+    ran = vast.run("%vast tfa auth-new --secret abc")
+    assert_clean_failure(ran, "--secret needs --code")
+    assert api_requests(vast.emu) == []
+
+
+def test_malformed_code_is_refused_before_any_request(vast):
+    vast.run("%vast tfa auth-new")
+    for bad in ("12345", "12a456", "1234567"):
+        ran = vast.run(f"%vast tfa auth-new --code {bad}")
+        assert_clean_failure(ran, "6 digits", "Nothing was sent")
+    assert len(api_requests(vast.emu)) == 1
+    assert PENDING_NAME in vast.user_ns
+
+
+def test_wrong_code_keeps_the_challenge_and_counts_attempts(vast):
+    vast.run("%vast tfa auth-new -t sms")
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "1 failed attempt of 3", "2 left")
+    assert PENDING_NAME in vast.user_ns
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "2 failed attempts of 3", "1 left")
+    ran = vast.run("%vast tfa auth-new --code 000000")  # the third locks the method
+    assert_clean_failure(ran, "locked", "min")
+    assert "-" not in ran.text.split("locked")[1].split("min")[0]  # never negative
+    assert PENDING_NAME in vast.user_ns
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "locked")
+    # a lock answer is never re-sent
+    puts = [r for r in api_requests(vast.emu) if r.method == "PUT"]
+    assert len(puts) == 4
+
+
+def test_lock_ends_with_the_clock(vast):
+    emu = vast.emu
+    vast.run("%vast tfa auth-new -t sms")
+    for _ in range(3):
+        vast.run("%vast tfa auth-new --code 000000")
+    emu.clock.advance(15 * 60 + 1)
+    vast.run("%vast tfa auth-new -t sms")  # a new challenge, once the lock is over
+    code = emu.last_code(DEMO_KEYS["multi"], channel="sms")
+    assert vast.run(f"%vast tfa auth-new --code {code}").success
+
+
+def test_expired_challenge_is_cleared(vast):
+    vast.run("%vast tfa auth-new")
+    code = vast.emu.last_code(DEMO_KEYS["multi"])
+    vast.emu.clock.advance(601)
+    ran = vast.run(f"%vast tfa auth-new --code {code}")
+    assert_clean_failure(ran, "expired", "Start again: %vast tfa auth-new")
+    assert PENDING_NAME not in vast.user_ns
+
+
+def test_unknown_secret_says_start_again(vast):
+    ran = vast.run("%vast tfa auth-new --secret nosuchsecret --code 123456")
+    assert_clean_failure(ran, "no pending authorization", "Start again")
+
+
+def test_secret_overrides_the_pending_one(vast):
+    vast.run("%vast tfa auth-new")
+    first = vast.user_ns[PENDING_NAME]
+    code1 = vast.emu.last_code(DEMO_KEYS["multi"])
+    vast.run("%vast tfa auth-new")  # a second challenge replaces the pending one
+    assert vast.user_ns[PENDING_NAME].secret != first.secret
+    ran = vast.run(f"%vast tfa auth-new --secret {first.secret} --code {code1}")
+    assert ran.success, ran.text
+    assert PENDING_NAME in vast.user_ns  # the other challenge is untouched
+
+
+def test_server_refusals_have_their_own_messages(vast):
+    emu = vast.emu
+    assert_clean_failure(vast.run("%vast tfa auth-new --method-id 999999"),
+                         "no 2FA method with id 999999", "%vast tfa status")
+    assert_clean_failure(vast.run("%vast tfa auth-new -bc AAAA-BBBB-CCCC"), "backup code")
+    assert_clean_failure(vast.run("%vast tfa auth-new --api-key wrong-key"),
+                         "did not accept your API key", "%vast set api-key")
+    assert_clean_failure(vast.run(f"%vast tfa auth-new --api-key {DEMO_KEYS['unverified']}"),
+                         "email address is not verified")
+    fresh = DEMO_KEYS["fresh"]
+    ran = vast.run(f"%vast tfa auth-new -t totp --api-key {fresh}")  # no method: email forced
+    assert ran.success, ran.text
+    assert emu.last_code(fresh, channel="email")
+    assert PENDING_NAME in vast.user_ns
+
+
+def test_two_sms_methods_need_an_id(vast):
+    ran = vast.run("%vast tfa auth-new -t sms")
+    if ran.success:  # an emulator that picks the primary is acceptable too
+        return
+    assert_clean_failure(ran, "--method-id")
+
+
+def test_raw_returns_the_answer_and_prints_nothing(vast):
+    code = vast.emu.account(DEMO_KEYS["multi"]).backup_codes[0]
+    ran = vast.run(f"r = %vast --raw tfa auth-new --backup-code {code}")
+    assert ran.success and ran.out == "" and ran.err == ""
+    assert vast.user_ns["r"] == {"success": True, "msg": "Authorization successful."}
+    ran = vast.run("%vast tfa auth-new --raw")  # global option after the command
+    assert ran.success
+    assert vast.user_ns[PENDING_NAME].secret not in ran.out  # displayed, but masked
+    assert ran.value["secret"] == vast.user_ns[PENDING_NAME].secret
+
+
+def test_raw_error_is_json_and_fails_the_cell(vast):
+    ran = vast.run("%vast --raw tfa auth-new --code 000000 --secret nosuch")
+    assert not ran.success
+    first = ran.out.splitlines()[0]
+    assert json.loads(first)["error"] in ("no_pending_authorization", "challenge_not_found")
+    assert "Traceback" not in ran.text
+
+
+def test_explain_redacts_key_and_secrets(vast):
+    ran = vast.run("%vast --explain tfa auth-new")
+    secret = vast.user_ns[PENDING_NAME].secret
+    assert "POST" in ran.out and "/api/v0/tfa/authorize-new-method/" in ran.out
+    assert "<redacted>" in ran.out and "200" in ran.out
+    assert DEMO_KEYS["multi"] not in ran.text and secret not in ran.text
+    code = vast.emu.last_code(DEMO_KEYS["multi"])
+    ran = vast.run(f"%vast tfa auth-new --code {code} --explain")
+    assert "PUT" in ran.out and secret not in ran.text and DEMO_KEYS["multi"] not in ran.text
+
+
+def test_status_text_html_and_raw(vast):
+    ran = vast.run("%vast tfa status")
+    assert ran.success
+    text = repr(ran.value)
+    assert "2FA is on" in text and "backup code" in text
+    for col in ("id", "type", "label", "primary", "phone", "failures", "lock", "last used"):
+        assert col in text
+    html = ran.value._repr_html_()
+    assert "<table>" in html and "<th>phone</th>" in html
+    ran = vast.run("%vast --raw tfa status")
+    assert isinstance(ran.value, dict) and len(ran.value["methods"]) == 3
+
+
+def test_reload_ext_keeps_the_pending_challenge(vast):
+    vast.run("%vast tfa auth-new")
+    secret = vast.user_ns[PENDING_NAME].secret
+    vast.run("%reload_ext vast_magic")
+    vast.vast_magics = vast.magics_manager.registry["VastMagics"]
+    vast.vast_magics.code_prompt = "never"
+    code = vast.emu.last_code(DEMO_KEYS["multi"])
+    ran = vast.run(f"%vast tfa auth-new --code {code}")
+    assert ran.success, ran.text
+    assert vast.emu.log[-1].json["secret"] == secret
+
+
+def test_load_ext_twice_is_harmless(vast):
+    vast.run("%load_ext vast_magic")
+    assert vast.run("%vast tfa auth-new").success

@@ -1,0 +1,153 @@
+"""Retries, timeouts and broken answers, through %vast against the emulator's faults."""
+
+from __future__ import annotations
+
+import socket
+
+from magic_fixtures import assert_clean_failure
+
+from vast_magic.emulator import DEMO_KEYS
+from vast_magic.magic import PENDING_NAME
+
+HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
+
+
+def api(emu, method=None):
+    return [r for r in emu.log if r.path.startswith("/api/")
+            and (method is None or r.method == method)]
+
+
+def test_status_retries_a_503_honouring_retry_after(vast):
+    vast.emu.fail_next(1, status=503, body="<html>busy</html>", retry_after=0)
+    ran = vast.run("%vast tfa status")
+    assert ran.success, ran.text
+    assert len(api(vast.emu)) == 2
+
+
+def test_status_retries_429_502_504(vast):
+    for status in (429, 502, 504):
+        vast.emu.fail_next(1, status=status, body=HTML)
+        assert vast.run("%vast tfa status").success
+    assert len(api(vast.emu)) == 6
+
+
+def test_retry_counts_total_attempts(vast):
+    vast.emu.fail_next(5, status=502, body=HTML)
+    ran = vast.run("%vast --retry 2 tfa status")
+    assert_clean_failure(ran, "502", "instead of JSON", "Try again")
+    assert len(api(vast.emu)) == 2
+
+
+def test_html_error_page_gets_one_line(vast):
+    vast.emu.fail_next(3, status=502, body=HTML)
+    ran = vast.run("%vast tfa status")
+    assert_clean_failure(ran, "502", "text/html")
+    assert "<h1>" not in ran.text
+
+
+def test_step1_is_not_resent_after_a_502(vast):
+    """A 502 may come after the service sent the email: never send it twice."""
+    vast.emu.fail_next(1, status=502, body=HTML)
+    ran = vast.run("%vast tfa auth-new")
+    assert_clean_failure(ran, "502")
+    assert len(api(vast.emu, "POST")) == 1
+
+
+def test_step1_is_resent_after_a_gateway_503(vast):
+    vast.emu.fail_next(1, status=503, body="<html>maintenance</html>", retry_after=0)
+    ran = vast.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert len(api(vast.emu, "POST")) == 2
+
+
+def test_step1_is_not_resent_after_a_dropped_connection(vast):
+    vast.emu.fail_next(1, drop=True)
+    ran = vast.run("%vast tfa auth-new")
+    assert_clean_failure(ran, "connection", "may have")
+    assert len(api(vast.emu, "POST")) == 1
+
+
+def test_status_is_resent_after_a_dropped_connection(vast):
+    vast.emu.fail_next(1, drop=True)
+    assert vast.run("%vast tfa status").success
+    assert len(api(vast.emu)) == 2
+
+
+def test_a_lock_is_never_retried(vast):
+    vast.run("%vast tfa auth-new -t sms")
+    for _ in range(4):
+        vast.run("%vast tfa auth-new --code 000000")
+    assert len(api(vast.emu, "PUT")) == 4
+    assert PENDING_NAME in vast.user_ns
+
+
+def test_timeout_is_bounded_and_explained(vast):
+    vast.vast_magics.timeout = 0.3
+    vast.emu.fail_next(3, delay=1.0)
+    ran = vast.run("%vast --retry 1 tfa status")
+    assert_clean_failure(ran, "No answer", "0.3 s")
+
+
+def test_step2_timeout_keeps_the_challenge(vast):
+    vast.run("%vast tfa auth-new")
+    vast.vast_magics.timeout = 0.3
+    vast.emu.fail_next(1, delay=1.0)
+    ran = vast.run("%vast tfa auth-new --code 123456")
+    assert_clean_failure(ran, "No answer")
+    assert PENDING_NAME in vast.user_ns
+    assert len(api(vast.emu, "PUT")) == 1
+
+
+def test_connection_refused(vast):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    ran = vast.run(f"%vast --url http://127.0.0.1:{port} tfa status")
+    assert_clean_failure(ran, "Could not connect", "--url")
+    assert "urllib3" not in ran.text and "HTTPConnectionPool" not in ran.text
+
+
+def test_operational_errors_have_messages(vast):
+    cases = {
+        "service_unavailable": "temporarily unable",
+        "sms_rate_limited": "Too many SMS",
+        "team_user_forbidden": "team",
+        "sms_fraud_detected": "SMS is disabled",
+        "twilio_error": "could not be sent",
+    }
+    for error, words in cases.items():
+        vast.emu.fail_next(3, error=error)
+        ran = vast.run("%vast tfa auth-new -t totp")
+        assert_clean_failure(ran, words)
+
+
+def test_retry_after_is_honoured_up_to_the_cap(vast_emulator):
+    from vast_magic.client import Client, new_session
+
+    waits = []
+    client = Client(new_session(), vast_emulator.url, DEMO_KEYS["multi"], attempts=3,
+                    retry_after_cap=5.0, sleep=waits.append)
+    vast_emulator.fail_next(1, status=429, body="slow down", retry_after=3600)
+    assert "methods" in client.call("GET", "/tfa/status/")
+    assert waits == [5.0]
+    waits.clear()
+    vast_emulator.fail_next(1, status=503, body="busy", retry_after=2)
+    client.call("GET", "/tfa/status/")
+    assert waits == [2.0]
+    waits.clear()
+    vast_emulator.fail_next(2, status=502, body="bad gateway")
+    client.call("GET", "/tfa/status/")
+    assert waits == [0.15, 0.15 * 1.5]  # growing waits without Retry-After
+
+
+def test_no_api_key_sends_nothing(vast, monkeypatch):
+    monkeypatch.delenv("VAST_API_KEY")
+    ran = vast.run("%vast tfa auth-new")
+    assert_clean_failure(ran, "No Vast.ai API key", "%vast set api-key")
+    assert api(vast.emu) == []
+
+
+def test_empty_api_key_falls_through(vast):
+    ran = vast.run('%vast tfa status --api-key ""')
+    assert ran.success, ran.text
+    assert api(vast.emu)[0].headers["Authorization"] == f"Bearer {DEMO_KEYS['multi']}"

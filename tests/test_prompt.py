@@ -1,0 +1,120 @@
+"""The terminal prompt for the code: prompt_toolkit's pipe input, a real shell, the emulator."""
+
+from __future__ import annotations
+
+import pytest
+from magic_fixtures import assert_clean_failure
+from prompt_toolkit.application import create_app_session
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+
+from vast_magic.emulator import DEMO_KEYS
+from vast_magic.magic import PENDING_NAME
+from vast_magic.pending import PendingChallenge
+from vast_magic.prompt import prompt_text
+
+KEY = DEMO_KEYS["multi"]
+
+
+@pytest.fixture
+def terminal(vast):
+    """The shell with its prompt reading from a pipe; ``type`` feeds keystrokes."""
+    vast.vast_magics.code_prompt = "terminal"
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        vast.type = pipe.send_text
+        yield vast
+
+
+def _type_code_when_sent(shell, channel, keys_before="", keys_after="\r"):
+    """Type into the prompt once the emulator has 'sent' the code."""
+    emu = shell.emu
+
+    def on_send(message):
+        shell.type(keys_before + message.code + keys_after)
+
+    emu.on_send = on_send
+
+
+def test_prompt_text_shows_method_and_time_left():
+    pending = PendingChallenge(secret="s", method="sms")
+    assert prompt_text(pending).startswith("Enter the 2FA code (sms, 9:5")
+    pending.expires_at = pending.sent_at - 1
+    assert "expired" in prompt_text(pending)
+
+
+def test_typo_is_refused_then_the_code_succeeds(terminal):
+    emu = terminal.emu
+    acct = emu.account(KEY)
+    totp = [m for m in acct.methods if m.method == "totp"][0]
+    code = emu.totp_now(totp)
+    # five digits and Enter: refused by the prompt, never sent; then the sixth digit.
+    terminal.type(code[:5] + "\r" + code[5] + "\r")
+    ran = terminal.run("%vast tfa auth-new -t totp")
+    assert ran.success, ran.text
+    assert "Authorized" in ran.out
+    puts = [r for r in emu.log if r.method == "PUT"]
+    assert [p.json["code"] for p in puts] == [code]
+    assert PENDING_NAME not in terminal.user_ns
+
+
+def test_email_code_typed_at_the_prompt(terminal):
+    _type_code_when_sent(terminal, "email")
+    ran = terminal.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert "Authorized" in ran.out
+
+
+def test_wrong_code_at_the_prompt_asks_again(terminal):
+    _type_code_when_sent(terminal, "sms", keys_before="000000\r")
+    ran = terminal.run(f"%vast tfa auth-new --method-id {_sms_id(terminal)}")
+    assert ran.success, ran.text
+    assert "1 failed attempt" in ran.out and "Authorized" in ran.out
+
+
+def _sms_id(shell):
+    return [m for m in shell.emu.account(KEY).methods if m.method == "sms"][0].id
+
+
+def test_ctrl_c_keeps_the_challenge_and_says_how_to_finish(terminal):
+    terminal.type("\x03")
+    ran = terminal.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert "still pending" in ran.out and "%vast tfa auth-new --code CODE" in ran.out
+    assert PENDING_NAME in terminal.user_ns
+    code = terminal.emu.last_code(KEY)
+    ran = terminal.run(f"%vast tfa auth-new --code {code}")
+    assert ran.success, ran.text
+
+
+def test_eof_keeps_the_challenge(terminal):
+    terminal.type("\x04")
+    ran = terminal.run("%vast tfa auth-new")
+    assert ran.success and "still pending" in ran.out
+    assert PENDING_NAME in terminal.user_ns
+
+
+def test_prompt_works_in_a_cell_that_awaited(terminal):
+    _type_code_when_sent(terminal, "email")
+    ran = terminal.run("import asyncio\nawait asyncio.sleep(0)\n"
+                       "get_ipython().run_line_magic('vast', 'tfa auth-new')")
+    assert ran.success, ran.text
+    assert "Authorized" in ran.out
+
+
+def test_no_prompt_flag_skips_the_prompt(terminal):
+    ran = terminal.run("%vast tfa auth-new --no-prompt")
+    assert ran.success and "--code CODE" in ran.out
+    assert PENDING_NAME in terminal.user_ns
+
+
+def test_expiry_at_the_prompt_clears_the_challenge(terminal):
+    emu = terminal.emu
+
+    def on_send(message):
+        emu.clock.advance(601)
+        terminal.type(message.code + "\r")
+
+    emu.on_send = on_send
+    ran = terminal.run("%vast tfa auth-new")
+    assert_clean_failure(ran, "expired", "Start again")
+    assert PENDING_NAME not in terminal.user_ns
