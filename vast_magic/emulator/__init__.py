@@ -148,8 +148,9 @@ Test controls
   closes the connection without answering; ``error=`` the documented JSON.
   Side-door requests are never faulted.
 - ``emu.log``: list-like of ``LoggedRequest(method, path, headers, body,
-  json, query, time)`` for each API request (headers as sent; lookups ignore
-  case).
+  json, query, time, client)`` for each API request (headers as sent, in a
+  dict whose lookups ignore case; ``client`` is the peer's ``host:port``, the
+  same for requests on one keep-alive connection).
 - ``emu.reset()``: demo accounts only, empty outbox, log, faults and sessions,
   clock at real time.
 

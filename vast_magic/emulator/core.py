@@ -418,7 +418,7 @@ class Emulator:
     # -- HTTP entry point (called by the server, one thread per connection) ------
 
     def _handle_http(self, method: str, path: str, query: str, headers: Any, body: bytes,
-                     body_error: ApiError | None = None) -> Response | object:
+                     body_error: ApiError | None = None, client: str = "") -> Response | object:
         try:
             if path == "/_emulator" or path.startswith("/_emulator/"):
                 if body_error is not None:
@@ -426,7 +426,7 @@ class Emulator:
                 return sidedoor.handle(self, method, path, query, body)
             hdrs = Headers(headers.items())
             self.log._append(LoggedRequest(method, path, hdrs, body, _try_json(body), query,
-                                           self.clock.now()))
+                                           self.clock.now(), client))
             fault = self._take_fault()
             if fault is not None:
                 if fault.delay > 0:

@@ -40,6 +40,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = 128  # many clients may connect at once (socketserver's default is 5)
     timeout = 0.2  # bound for handle_request() once the socket was seen readable
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
@@ -159,6 +160,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         except ValueError:
             phrase = "Error"
         self.log_error("code %d, message %s", code, message)
+        if self.request_version == "HTTP/0.9":  # unparsable request line: answer in HTTP/1.0 form
+            self.request_version = "HTTP/1.0"
         error = "bad_request" if code < 500 else "internal_error"
         if code == HTTPStatus.NOT_IMPLEMENTED:
             error = "method_not_allowed"
@@ -183,7 +186,9 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         if body is None:  # the client sent less than it announced
             self.close_connection = True
             return
-        result = emu._handle_http(self.command, path, url.query, self.headers, body, body_error)
+        client = f"{self.client_address[0]}:{self.client_address[1]}"
+        result = emu._handle_http(self.command, path, url.query, self.headers, body, body_error,
+                                  client=client)
         if not isinstance(result, Response):  # DROP
             self.close_connection = True
             _shutdown(self.connection)

@@ -373,12 +373,15 @@ class LoggedRequest:
     body: bytes
     json: Any
     query: str = ""
+    #: emulator clock time of arrival
     time: float = 0.0
+    #: the client's "host:port" (one per TCP connection: shows keep-alive reuse)
+    client: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"method": self.method, "path": self.path, "query": self.query,
                 "headers": dict(self.headers), "body": self.body.decode("utf-8", "replace"),
-                "json": self.json, "time": self.time}
+                "json": self.json, "time": self.time, "client": self.client}
 
 
 T = TypeVar("T")
