@@ -128,6 +128,7 @@ def ip(home, memory_keyring):
         yield shell
     finally:
         shell.run_line_magic("unload_ext", "vast_magic")
+        shell.config.pop("VastMagics", None)  # what %config set in this test
         shell.user_ns.pop(PENDING_NAME, None)
         shell.user_ns_hidden.pop(PENDING_NAME, None)
 
@@ -141,6 +142,16 @@ def vast(ip, vast_emulator, monkeypatch):
     monkeypatch.setenv("VAST_API_KEY", DEMO_KEYS["multi"])
     ip.emu = vast_emulator  # type: ignore[attr-defined]
     return ip
+
+
+@pytest.fixture
+def one_sms(vast, monkeypatch):
+    """An account with a single SMS method, so `-t sms` picks it."""
+    acct = vast.emu.add_account()
+    acct.add_sms(phone="+15550001111", label="phone", is_primary=True)
+    monkeypatch.setenv("VAST_API_KEY", acct.api_key)
+    vast.acct = acct
+    return vast
 
 
 def assert_clean_failure(ran: Ran, *words: str) -> None:

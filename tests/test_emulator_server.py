@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -133,9 +132,7 @@ def test_fault_delay_then_normal_answer(vast_emulator):
     r = requests.get(api(emu, "status/"), headers=AUTH, timeout=5)
     assert time.perf_counter() - t >= 0.2
     assert r.status_code == 200 and r.json()["tfa_enabled"] is True
-    t = time.perf_counter()
-    requests.get(api(emu, "status/"), headers=AUTH, timeout=5)
-    assert time.perf_counter() - t < 0.2
+    assert emu.pending_faults == 0  # the next request is not delayed
 
 
 def test_fault_status_with_html_body(vast_emulator):
@@ -485,24 +482,6 @@ def test_keep_alive_connections_are_reused(vast_emulator):
     conn.close()
 
 
-def test_warm_keep_alive_post_latency(vast_emulator):
-    """Headers and body leave in one write: no 40 ms Nagle/delayed-ACK stall."""
-    emu = vast_emulator
-    s = requests.Session()
-    url = api(emu, "authorize-new-method/")
-    for _ in range(20):
-        s.post(url, json={"tfa_method_id": 101}, headers=AUTH, timeout=5)
-    times = []
-    for _ in range(200):
-        t = time.perf_counter()
-        s.post(url, json={"tfa_method_id": 101}, headers=AUTH, timeout=5)
-        times.append(time.perf_counter() - t)
-    median = statistics.median(times)
-    print(f"\nwarm keep-alive POST over requests.Session: median {median * 1000:.2f} ms, "
-          f"min {min(times) * 1000:.2f} ms")
-    assert median < 0.015, f"median {median * 1000:.1f} ms: a Nagle stall?"
-
-
 # -- lifecycle ---------------------------------------------------------------------------
 
 
@@ -512,9 +491,7 @@ def test_stop_closes_keep_alive_connections_and_is_idempotent():
     assert emu.start() is emu  # already running: no-op
     s = requests.Session()
     assert s.get(api(emu, "status/"), headers=AUTH, timeout=5).status_code == 200
-    t = time.perf_counter()
     emu.stop()
-    assert time.perf_counter() - t < 1
     emu.stop()
     assert not emu.running
     with pytest.raises(requests.ConnectionError):
@@ -541,10 +518,9 @@ def test_stop_ends_a_pending_delay():
     th = threading.Thread(target=client)
     th.start()
     time.sleep(0.2)
-    t = time.perf_counter()
     emu.stop()
-    th.join(5)
-    assert time.perf_counter() - t < 3 and outcome
+    th.join(5)  # well before the 30 s delay would end
+    assert not th.is_alive() and outcome
 
 
 def _free_port():

@@ -73,7 +73,8 @@ def test_status_is_resent_after_a_dropped_connection(vast):
     assert len(api(vast.emu)) == 2
 
 
-def test_a_lock_is_never_retried(vast):
+def test_a_lock_is_never_retried(one_sms):
+    vast = one_sms
     vast.run("%vast tfa auth-new -t sms")
     for _ in range(4):
         vast.run("%vast tfa auth-new --code 000000")
@@ -108,17 +109,19 @@ def test_connection_refused(vast):
 
 
 def test_operational_errors_have_messages(vast):
-    cases = {
-        "service_unavailable": "temporarily unable",
-        "sms_rate_limited": "Too many SMS",
-        "team_user_forbidden": "team",
-        "sms_fraud_detected": "SMS is disabled",
-        "twilio_error": "could not be sent",
+    cases = {  # error: (attempts it gets, words)
+        "service_unavailable": (3, "temporarily unable"),  # a 503 is retried
+        "sms_rate_limited": (1, "Too many SMS"),            # a throttle is not
+        "team_user_forbidden": (1, "team"),
+        "sms_fraud_detected": (1, "SMS is disabled"),
+        "twilio_error": (1, "could not be sent"),
     }
-    for error, words in cases.items():
-        vast.emu.fail_next(3, error=error)
+    for error, (attempts, words) in cases.items():
+        before = len(api(vast.emu))
+        vast.emu.fail_next(attempts, error=error)
         ran = vast.run("%vast tfa auth-new -t totp")
         assert_clean_failure(ran, words)
+        assert len(api(vast.emu)) == before + attempts
 
 
 def test_retry_after_is_honoured_up_to_the_cap(vast_emulator):

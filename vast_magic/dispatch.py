@@ -42,14 +42,9 @@ def run_line(magics, line: str):
                         code="interrupted") from None
 
 
-def _raw_cell(shell) -> str | None:
-    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
-    return raw[-1] if raw else None
-
-
-def warn_if_typed(shell, key: str, what: str) -> None:
+def warn_if_typed(magics, key: str, what: str) -> None:
     """A key written literally on the line is now in the history and the notebook."""
-    raw = _raw_cell(shell)
+    raw = magics.raw_cell
     if raw is not None and key not in raw:
         return  # it came from $var or {var}
     print(f"Warning: the API key typed on this line ({what}) is now in this session's input "
@@ -66,7 +61,7 @@ def client_for(magics, opts):
         raise VastError(credentials.NO_KEY_HELP[0], credentials.NO_KEY_HELP[1:],
                         code="no_api_key")
     if opts.api_key:
-        warn_if_typed(magics.shell, opts.api_key, "--api-key")
+        warn_if_typed(magics, opts.api_key, "--api-key")
     out = sys.stderr if opts.raw else sys.stdout
     url = opts.url or magics.url or os.environ.get("VAST_URL") or grammar.DEFAULT_URL
     return Client(magics.session, url, key.value, attempts=opts.retry or magics.retry,
@@ -170,7 +165,7 @@ def set_api_key(magics, opts):
             raise UsageError("No key entered; nothing was stored. (If this front end cannot "
                              "ask for input, set VAST_API_KEY in the kernel's environment.)")
     else:
-        warn_if_typed(magics.shell, key, "%vast set api-key KEY")
+        warn_if_typed(magics, key, "%vast set api-key KEY")
     key = key.strip()
     if not key:
         raise UsageError("The key is empty; nothing was stored.")

@@ -13,7 +13,7 @@ import sys
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from traitlets import Enum, Float, Int, Unicode, validate
+from traitlets import Enum, Float, Int, TraitError, Unicode, validate
 
 DEFAULT_URL = "https://console.vast.ai"
 PENDING_NAME = "_vast_pending_tfa"  # documented; also in vast_magic.pending
@@ -43,18 +43,21 @@ class VastMagics(Magics):
     @validate("retry")
     def _valid_retry(self, proposal):
         if proposal["value"] < 1:
-            raise ValueError("VastMagics.retry counts attempts: it must be at least 1")
+            raise TraitError("VastMagics.retry counts attempts: it must be at least 1")
         return proposal["value"]
 
     @validate("timeout", "retry_after_cap")
     def _valid_seconds(self, proposal):
         if proposal["value"] <= 0:
-            raise ValueError(f"VastMagics.{proposal['trait'].name} must be positive")
+            raise TraitError(f"VastMagics.{proposal['trait'].name} must be positive")
         return proposal["value"]
 
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
         self._session = None
+        self.raw_cell: str | None = None  # the cell being run, as typed (before $var expansion)
+        if shell is not None:
+            shell.events.register("pre_run_cell", self._remember_cell)
         # Registered in place of the bound method so that `%vast?` can show
         # the parser's full help, built only when asked for.
         self.magics["line"]["vast"] = _VastLine(self)
@@ -70,7 +73,15 @@ class VastMagics(Magics):
             self._session = new_session()
         return self._session
 
+    def _remember_cell(self, info) -> None:
+        self.raw_cell = getattr(info, "raw_cell", None)
+
     def close(self) -> None:
+        if self.shell is not None:
+            try:
+                self.shell.events.unregister("pre_run_cell", self._remember_cell)
+            except ValueError:
+                pass
         if self._session is not None:
             self._session.close()
             self._session = None
