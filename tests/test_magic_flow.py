@@ -62,10 +62,23 @@ def test_method_id_is_sent_as_an_integer(vast):
     vast.user_ns["mid"] = sms.id
     ran = vast.run("%vast tfa auth-new --method-id $mid")  # $var expansion
     assert ran.success, ran.text
-    assert api_requests(vast.emu)[0].json == {"tfa_method_id": sms.id}
+    posts = [r for r in api_requests(vast.emu) if r.method == "POST"]
+    assert posts[0].json == {"tfa_method_id": sms.id}
     ran = vast.run("%vast tfa auth-new -id {mid}")  # {var} expansion
     assert ran.success, ran.text
     assert isinstance(api_requests(vast.emu)[-1].json["tfa_method_id"], int)
+
+
+def test_method_id_learns_the_type_for_prompts_and_limits(vast):
+    ran = vast.run("%vast tfa auth-new --method-id 102")
+    assert "texted to you (method 102)" in ran.out
+    assert vast.user_ns[PENDING_NAME].label == "sms, id 102"
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "1 failed attempt of 3", "this SMS method")
+    ran = vast.run("%vast tfa auth-new --method-id 101")
+    assert "authenticator app (method 101)" in ran.out
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "1 failed attempt of 5")
 
 
 def test_backup_code_finishes_in_one_request(vast):

@@ -78,12 +78,13 @@ def show(result: tfa.Result, opts):
 
 
 def started_message(pending: PendingChallenge) -> str:
+    by = f" (method {pending.method_id})" if pending.method_id is not None else ""
     if pending.method == "email":
         return "Authorization started: a 6-digit code was emailed to you (valid 10 minutes)."
     if pending.method == "sms":
-        return "Authorization started: a 6-digit code was texted to you (valid 10 minutes)."
+        return f"Authorization started: a 6-digit code was texted to you{by} (valid 10 minutes)."
     if pending.method == "totp":
-        return "Authorization started: use the code your authenticator app shows now."
+        return f"Authorization started: use the code your authenticator app{by} shows now."
     return (f"Authorization started with {pending.method}: a code was sent to it, or read it "
             "from your authenticator app if that is what it is.")
 

@@ -94,7 +94,7 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
     """
     now = time.time() if now is None else now
     code = data.get("error") if isinstance(data.get("error"), str) else None
-    msg = str(data.get("msg") or data.get("message") or "").strip()
+    msg = str(data.get("msg") or data.get("message") or "").strip().rstrip(".")
     fail_count = data.get("fail_count")
     locked_until = data.get("locked_until")
     start_again = f"Start again: {AUTH_NEW}"

@@ -26,8 +26,8 @@ class PendingChallenge:
     """
 
     secret: str
-    method: str                       # "email", "sms", "totp" or "method 456"
-    method_id: int | None = None
+    method: str                       # "email", "sms", "totp", or "method 456" if unknown
+    method_id: int | None = None      # when chosen by --method-id
     sent_at: float = field(default_factory=time.time)
     expires_at: float = 0.0
     url: str = ""
@@ -48,6 +48,13 @@ class PendingChallenge:
     def expired(self) -> bool:
         return self.seconds_left() <= 0
 
+    @property
+    def label(self) -> str:
+        """``sms``, ``sms, id 102``, ``method 456``: how prompts and messages name it."""
+        if self.method_id is not None and self.method_type:
+            return f"{self.method}, id {self.method_id}"
+        return self.method
+
     def where(self) -> str:
         """Where the code is to be read, for prompts and messages."""
         return {"email": "the code emailed to you", "sms": "the code texted to you",
@@ -58,7 +65,7 @@ class PendingChallenge:
         left = self.seconds_left()
         state = f"expires in {clock(left)}" if left else "expired"
         sent = time.strftime("%H:%M:%S", time.localtime(self.sent_at))
-        return f"{self.method}, sent {sent}, {state}"
+        return f"{self.label}, sent {sent}, {state}"
 
     def __repr__(self) -> str:
         return f"<pending 2FA authorization: {self._summary()}; secret hidden (.secret)>"

@@ -26,7 +26,7 @@ CHOICES = ("auto", "terminal", "kernel", "never")
 def prompt_text(pending: PendingChallenge) -> str:
     left = pending.seconds_left()
     state = f"{clock(left)} left" if left else "expired"
-    return f"Enter the 2FA code ({pending.method}, {state}): "
+    return f"Enter the 2FA code ({pending.label}, {state}): "
 
 
 def terminal_asker() -> AskCode:
@@ -40,7 +40,8 @@ def terminal_asker() -> AskCode:
             lambda text: normalize_code(text) is not None,
             error_message="A code is 6 digits; nothing was sent. (Ctrl-C: finish later)",
             move_cursor_to_end=True)
-        session = PromptSession(validator=validator, validate_while_typing=False)
+        session = PromptSession(validator=validator, validate_while_typing=False,
+                                reserve_space_for_menu=0)  # no menu: errors stay by the line
         try:
             text = session.prompt(lambda: prompt_text(pending), refresh_interval=1.0,
                                   in_thread=True)

@@ -70,8 +70,10 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
         data = client.call("POST", AUTHORIZE, {"backup_code": code}, unsafe=True)
         return Result(data, ["Backup code accepted (it cannot be used again)."] + next_steps())
     if method_id is not None:
-        body, method = {"tfa_method_id": int(method_id)}, f"method {method_id}"
-        context = {"method_id": int(method_id)}
+        method = method_kind(client, int(method_id)) or f"method {method_id}"
+        body = {"tfa_method_id": int(method_id)}
+        context = {"method_id": int(method_id),
+                   "method": method if method in ("sms", "totp") else None}
     else:
         method = method_type or "email"
         body, context = {"tfa_method": method}, {"method": method}
@@ -82,6 +84,23 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
                         ["Run it again with --explain to see the exchange."],
                         code="bad_answer", data=data)
     return PendingChallenge(secret=secret, method=method, method_id=method_id, url=client.url)
+
+
+def method_kind(client, method_id: int) -> str | None:
+    """"sms"/"totp" for a method id, from the status (None if it cannot be told).
+
+    Knowing the type lets the prompt name it and count failures against its
+    own limit; the status request is safe, and any trouble with it is left
+    for step 1 to report.
+    """
+    try:
+        methods = client.call("GET", STATUS).get("methods") or []
+    except VastError:
+        return None
+    for m in methods:
+        if isinstance(m, dict) and m.get("id") == method_id and m.get("method") in ("sms", "totp"):
+            return m["method"]
+    return None
 
 
 def finish(client, *, secret: str, code: str, method: str | None = None) -> Result:
