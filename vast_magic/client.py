@@ -106,6 +106,12 @@ class Client:
         if self.explain is not None:
             self.explain(text)
 
+    def _say_request(self, method: str, url: str, body: dict | None, attempt: int) -> None:
+        shown = "" if body is None else " " + json.dumps(redact(body))
+        auth = " (Authorization: Bearer <redacted>)" if self.api_key else " (no API key)"
+        again = f"  [attempt {attempt} of {self.attempts}]" if attempt > 1 else ""
+        self._say(f"→ {method} {url}{shown}{auth}{again}")
+
     def call(self, method: str, path: str, body: dict | None = None, *, unsafe: bool = False,
              context: dict | None = None) -> dict:
         """Send one request (with retries) and return the JSON answer.
@@ -127,10 +133,8 @@ class Client:
         wait = 0.15
         for attempt in range(1, self.attempts + 1):
             last = attempt == self.attempts
-            shown = "" if body is None else " " + json.dumps(redact(body))
-            auth = " (Authorization: Bearer <redacted>)" if self.api_key else " (no API key)"
-            self._say(f"→ {method} {url}{shown}{auth}"
-                      + (f"  [attempt {attempt} of {self.attempts}]" if attempt > 1 else ""))
+            if self.explain is not None:
+                self._say_request(method, url, body, attempt)
             started = time.perf_counter()
             try:
                 resp = self.session.request(method, url, data=payload, headers=headers,

@@ -73,21 +73,23 @@ def keyring_set(name: str, value: str) -> str | None:
         return None
 
 
+def _candidates(flag: str | None, env: Mapping[str, str]):
+    """(where, value) in order of precedence; each value is read only when reached."""
+    yield "--api-key", flag or ""
+    yield "VAST_API_KEY", env.get("VAST_API_KEY", "")
+    yield "the 2FA session key in the keyring", keyring_get(SESSION_KEY_NAME)
+    cfg = config_dir(env)
+    yield str(cfg / "vast_tfa_key"), _read(cfg / "vast_tfa_key")
+    yield "the keyring", keyring_get(API_KEY_NAME)
+    yield str(cfg / "vast_api_key"), _read(cfg / "vast_api_key")
+    legacy = _home(env) / ".vast_api_key"
+    yield str(legacy), _read(legacy)
+
+
 def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Key | None:
     """The key to send, or None when there is none anywhere."""
-    env = os.environ if env is None else env
-    cfg = config_dir(env)
-    candidates = (
-        ("--api-key", lambda: flag or ""),
-        ("VAST_API_KEY", lambda: env.get("VAST_API_KEY", "")),
-        ("the 2FA session key in the keyring", lambda: keyring_get(SESSION_KEY_NAME)),
-        (str(cfg / "vast_tfa_key"), lambda: _read(cfg / "vast_tfa_key")),
-        ("the keyring", lambda: keyring_get(API_KEY_NAME)),
-        (str(cfg / "vast_api_key"), lambda: _read(cfg / "vast_api_key")),
-        (str(_home(env) / ".vast_api_key"), lambda: _read(_home(env) / ".vast_api_key")),
-    )
-    for source, get in candidates:
-        value = (get() or "").strip()
+    for source, value in _candidates(flag, os.environ if env is None else env):
+        value = (value or "").strip()
         if value:
             return Key(value, source)
     return None

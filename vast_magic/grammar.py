@@ -171,8 +171,13 @@ def parser() -> VastArgumentParser:
     return _PARSER
 
 
+_SHELL_SPECIAL = frozenset("'\"\\")
+
+
 def split(line: str) -> list[str]:
     """Split a magic line like a shell would (quotes respected)."""
+    if _SHELL_SPECIAL.isdisjoint(line):
+        return line.split()  # what shlex gives for a line without quotes or escapes
     try:
         return shlex.split(line)
     except ValueError as exc:
