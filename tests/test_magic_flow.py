@@ -71,7 +71,7 @@ def test_method_id_is_sent_as_an_integer(vast):
 
 def test_method_id_learns_the_type_for_prompts_and_limits(vast):
     ran = vast.run("%vast tfa auth-new --method-id 102")
-    assert "texted to you (method 102)" in ran.out
+    assert "with SMS (method 102): a 6-digit code was texted" in ran.out
     assert vast.user_ns[PENDING_NAME].label == "sms, id 102"
     ran = vast.run("%vast tfa auth-new --code 000000")
     assert_clean_failure(ran, "1 failed attempt of 3", "this SMS method")

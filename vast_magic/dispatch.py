@@ -78,13 +78,15 @@ def show(result: tfa.Result, opts):
 
 
 def started_message(pending: PendingChallenge) -> str:
-    by = f" (method {pending.method_id})" if pending.method_id is not None else ""
+    with_id = f" (method {pending.method_id})" if pending.method_id is not None else ""
     if pending.method == "email":
         return "Authorization started: a 6-digit code was emailed to you (valid 10 minutes)."
     if pending.method == "sms":
-        return f"Authorization started: a 6-digit code was texted to you{by} (valid 10 minutes)."
+        return (f"Authorization started with SMS{with_id}: a 6-digit code was texted to you "
+                "(valid 10 minutes).")
     if pending.method == "totp":
-        return f"Authorization started: use the code your authenticator app{by} shows now."
+        return (f"Authorization started with your authenticator app{with_id}: use the code "
+                "it shows now.")
     return (f"Authorization started with {pending.method}: a code was sent to it, or read it "
             "from your authenticator app if that is what it is.")
 

@@ -54,8 +54,7 @@ def next_steps(now: float | None = None) -> list[str]:
         "%vast tfa activate -t totp --secret SECRET --code CODE",
         "  an SMS method:        %vast tfa send-sms --phone-number PHONE, then "
         "%vast tfa activate -t sms --secret SECRET --code CODE --phone-number PHONE",
-        "  (those commands are not in vast-magic yet: run the same words with `vastai` "
-        "in a terminal meanwhile)",
+        "  (until %vast has these commands, run the same words with `vastai` in a terminal)",
     ]
 
 
