@@ -21,18 +21,25 @@ vast-magic demo: %vast is talking to a local emulator of the Vast.ai 2FA API at 
 (your real account is not involved).  The demo key {key_name!r} is in VAST_API_KEY.
 
 Try:
-  %vast tfa auth-new                 email a code (it appears here), then type it
-  %vast tfa status                   this account's methods and their ids
-  %vast tfa auth-new -t totp         verify with the authenticator app: demo_totp() shows it
-  %vast tfa auth-new --method-id {sms_id}   verify with an SMS method
-  %vast tfa auth-new -bc {backup}    a backup code: authorized at once
-  Ctrl-C at the code prompt, then    %vast tfa auth-new --code CODE
-  %vast --help                       everything else
-
-Other demo accounts: --api-key {fresh} (no 2FA method yet),
-                     --api-key {unverified} (email not verified).
+{examples}
+Other demo accounts:  %env VAST_API_KEY={fresh}       (no 2FA method yet)
+                      %env VAST_API_KEY={unverified}  (email not verified)
 Leave with exit (or Ctrl-D): the emulator stops with it.
 """
+
+
+def _examples(sms_id: int, backup: str) -> str:
+    rows = [
+        ("%vast tfa auth-new", "email a code (it appears here), then type it"),
+        ("%vast tfa status", "this account's methods and their ids"),
+        ("%vast tfa auth-new -t totp", "verify with the authenticator app: demo_totp() shows it"),
+        (f"%vast tfa auth-new --method-id {sms_id}", "verify with one of the two SMS methods"),
+        (f"%vast tfa auth-new -bc {backup}", "a backup code: authorized at once"),
+        ("Ctrl-C at the code prompt, then", "%vast tfa auth-new --code CODE"),
+        ("%vast --help", "everything else"),
+    ]
+    width = max(len(cmd) for cmd, _ in rows) + 3
+    return "\n".join(f"  {cmd.ljust(width)}{what}" for cmd, what in rows) + "\n"
 
 
 def _print_message(message) -> None:
@@ -78,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         config.TerminalIPythonApp.display_banner = True
         config.TerminalInteractiveShell.banner1 = ""
         config.TerminalInteractiveShell.banner2 = BANNER.format(
-            url=emu.url, key_name=args.account, sms_id=sms.id, backup=account.backup_codes[0],
+            url=emu.url, key_name=args.account, examples=_examples(sms.id, account.backup_codes[0]),
             fresh=DEMO_KEYS["fresh"], unverified=DEMO_KEYS["unverified"])
         config.HistoryManager.hist_file = ":memory:"  # keep the demo out of your history
         start_ipython(argv=[], config=config,
