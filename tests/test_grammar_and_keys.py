@@ -190,3 +190,29 @@ def test_settings_via_config(ip):
     assert ip.vast_magics.timeout == 5
     ran = ip.run("%config VastMagics")
     assert "code_prompt" in ran.out and "url" in ran.out
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("%vast ", {"tfa", "set"}),
+    ("%vast tfa au", {"auth-new"}),
+    ("%vast tfa auth-new --m", {"--method-type", "--method-id"}),
+    ("%vast tfa auth-new -t s", {"sms"}),
+    ("%vast --r", {"--retry", "--raw"}),
+    ("r = %vast --raw tfa st", {"status"}),
+])
+def test_tab_completion_comes_from_the_parser(ip, line, expected):
+    from IPython.core.completer import provisionalcompleter
+
+    with provisionalcompleter():
+        matches = {c.text for c in ip.Completer.completions(line, len(line))}
+    assert matches == expected
+
+
+def test_unload_removes_the_completer(ip):
+    ip.run_line_magic("unload_ext", "vast_magic")
+    try:
+        from vast_magic.magic import complete_vast
+
+        assert complete_vast not in ip.Completer.custom_matchers
+    finally:
+        ip.run_line_magic("load_ext", "vast_magic")

@@ -22,7 +22,7 @@ vast-magic demo: %vast is talking to a local emulator of the Vast.ai 2FA API at 
 
 Try:
 {examples}
-Other demo accounts:  %env VAST_API_KEY={fresh}       (no 2FA method yet)
+Other demo accounts:  %env VAST_API_KEY={fresh}  (no 2FA method yet)
                       %env VAST_API_KEY={unverified}  (email not verified)
 Leave with exit (or Ctrl-D): the emulator stops with it.
 """

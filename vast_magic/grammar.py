@@ -205,3 +205,34 @@ def full_help() -> str:
                 for leaf in subaction.choices.values():
                     parts.append(leaf.format_help())
     return "\n".join(parts)
+
+
+def completions(line: str, symbol: str) -> list[str]:
+    """Tab completion for a ``%vast`` line: commands, then options, then choices.
+
+    ``line`` is the text so far and ``symbol`` the word being completed (empty
+    after a space).  The candidates come from the parser itself.
+    """
+    words = line.split()[1:]  # drop "%vast"
+    if symbol and words and words[-1] == symbol:
+        words = words[:-1]
+    node = parser()
+    for word in words:
+        sub = node._subparsers  # noqa: SLF001 - argparse has no public walk
+        choices = sub._group_actions[0].choices if sub is not None else {}
+        if word in choices:
+            node = choices[word]
+    if words:
+        previous = node._option_string_actions.get(words[-1])  # noqa: SLF001
+        if previous is not None and previous.choices:
+            return [c for c in previous.choices if c.startswith(symbol)]
+    found = []
+    if node._subparsers is not None:  # noqa: SLF001
+        found += [c for c in node._subparsers._group_actions[0].choices  # noqa: SLF001
+                  if not symbol.startswith("-")]
+    if symbol.startswith("-") or node._subparsers is None:  # noqa: SLF001
+        used = set(words)
+        for action in node._actions:  # noqa: SLF001
+            if action.option_strings and not used.intersection(action.option_strings):
+                found.append(max(action.option_strings, key=len))  # the long form
+    return [c for c in found if c.startswith(symbol)]

@@ -58,6 +58,9 @@ class VastMagics(Magics):
         self.raw_cell: str | None = None  # the cell being run, as typed (before $var expansion)
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_cell)
+            completer = getattr(shell, "Completer", None)
+            if completer is not None:
+                completer.custom_matchers.append(complete_vast)
         # Registered in place of the bound method so that `%vast?` can show
         # the parser's full help, built only when asked for.
         self.magics["line"]["vast"] = _VastLine(self)
@@ -82,6 +85,9 @@ class VastMagics(Magics):
                 self.shell.events.unregister("pre_run_cell", self._remember_cell)
             except ValueError:
                 pass
+            completer = getattr(self.shell, "Completer", None)
+            if completer is not None and complete_vast in completer.custom_matchers:
+                completer.custom_matchers.remove(complete_vast)
         if self._session is not None:
             self._session.close()
             self._session = None
@@ -106,6 +112,29 @@ class VastMagics(Magics):
         from .dispatch import run_line
 
         return run_line(self, line)
+
+
+def complete_vast(context) -> dict:
+    """Tab completion for ``%vast`` lines (IPython's matcher API v2).
+
+    On a ``%vast`` line it offers only the parser's commands, options and
+    choices (other matchers are suppressed); elsewhere it stays out of the way.
+    The parser is built on the first completion, not at load time.
+    """
+    line = context.text_until_cursor
+    start = line.find("%vast ")
+    if start < 0:
+        return {"completions": [], "suppress": False}
+    from IPython.core.completer import SimpleCompletion
+
+    from .grammar import completions
+
+    words = completions(line[start:], context.token)
+    return {"completions": [SimpleCompletion(w, type="vast") for w in words],
+            "suppress": True}
+
+
+complete_vast.matcher_api_version = 2  # type: ignore[attr-defined]
 
 
 class _VastLine:
