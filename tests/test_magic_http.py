@@ -154,3 +154,26 @@ def test_empty_api_key_falls_through(vast):
     ran = vast.run('%vast tfa status --api-key ""')
     assert ran.success, ran.text
     assert api(vast.emu)[0].headers["Authorization"] == f"Bearer {DEMO_KEYS['multi']}"
+
+
+def _interrupt_main_soon(seconds: float):
+    """Deliver SIGINT to the main thread while it waits for the server (as Ctrl-C does)."""
+    import signal
+    import threading
+
+    main = threading.main_thread().ident
+    timer = threading.Timer(seconds, lambda: signal.pthread_kill(main, signal.SIGINT))
+    timer.start()
+    return timer
+
+
+def test_ctrl_c_during_a_request_is_a_message_and_keeps_the_challenge(vast):
+    vast.run("%vast tfa auth-new")
+    vast.emu.fail_next(1, delay=2.0)
+    timer = _interrupt_main_soon(0.3)
+    try:
+        ran = vast.run("%vast tfa auth-new --code 123456")
+    finally:
+        timer.join()
+    assert_clean_failure(ran, "Interrupted", "--code CODE")
+    assert PENDING_NAME in vast.user_ns
