@@ -12,6 +12,18 @@ from IPython.utils.capture import capture_output
 from vast_magic.magic import PENDING_NAME
 
 
+#: The error codes of the API reference's table (shared/reference/vast-2fa-api.md).
+DOCUMENTED_ERROR_CODES = (
+    "bad_request", "auth_error", "invalid_tfa_method", "missing_auth_value", "missing_params",
+    "email_not_verified", "2fa_expired", "challenge_not_found", "no_pending_authorization",
+    "authorization_required", "invalid_backup_code", "tfa_challenge_exists",
+    "duplicate_tfa_method", "2fa_verification_failed", "tfa_locked", "sms_rate_limited",
+    "twilio_rate_limited", "preauth_phone_cap", "not_found", "team_user_forbidden",
+    "service_unavailable", "challenge_creation_failed", "twilio_error", "sms_blocked_number",
+    "sms_fraud_detected",
+)
+
+
 class MemoryKeyring:
     """A keyring backend kept in a dict (the real library's interface)."""
 

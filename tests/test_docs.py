@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from magic_fixtures import DOCUMENTED_ERROR_CODES
+
 from vast_magic import reference
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,14 +25,7 @@ def test_readme_shows_the_two_commands():
 def test_troubleshooting_covers_every_documented_error_code():
     api = (ROOT.parent / "shared" / "reference" / "vast-2fa-api.md")
     page = (ROOT / "docs" / "troubleshooting.md").read_text()
-    codes = ["bad_request", "auth_error", "invalid_tfa_method", "missing_auth_value",
-             "missing_params", "email_not_verified", "2fa_expired", "challenge_not_found",
-             "no_pending_authorization", "authorization_required", "invalid_backup_code",
-             "tfa_challenge_exists", "duplicate_tfa_method", "2fa_verification_failed",
-             "tfa_locked", "sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap",
-             "not_found", "team_user_forbidden", "service_unavailable",
-             "challenge_creation_failed", "twilio_error", "sms_blocked_number",
-             "sms_fraud_detected"]
+    codes = DOCUMENTED_ERROR_CODES
     if api.exists():  # the list above is the reference's table
         for code in codes:
             assert f"`{code}`" in api.read_text(), code

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import contextlib
 import os
 import re
 import signal
@@ -547,9 +548,20 @@ def _run_cli(*args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_cli_prints_url_and_keys_and_stops_cleanly_on_ctrl_c():
-    proc = _run_cli("--print-outbox")
+@contextlib.contextmanager
+def _cli(*args):
+    """The emulator's CLI as a subprocess, killed if the test leaves it running."""
+    proc = _run_cli(*args)
     try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_prints_url_and_keys_and_stops_cleanly_on_ctrl_c():
+    with _cli("--print-outbox") as proc:
         first = proc.stdout.readline()
         url = re.search(r"http://127\.0\.0\.1:\d+", first).group(0)
         banner = first
@@ -564,10 +576,6 @@ def test_cli_prints_url_and_keys_and_stops_cleanly_on_ctrl_c():
         code = requests.get(f"{url}/_emulator/outbox/last", timeout=5).json()["code"]
         proc.send_signal(signal.SIGINT)
         out, errors = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0, errors
     assert "Traceback" not in errors and "Traceback" not in out
     assert f"Your Vast.ai verification code is {code}" in errors  # --print-outbox
@@ -576,15 +584,10 @@ def test_cli_prints_url_and_keys_and_stops_cleanly_on_ctrl_c():
 
 def test_cli_chosen_port_and_sigterm():
     port = _free_port()
-    proc = _run_cli("--port", str(port))
-    try:
+    with _cli("--port", str(port)) as proc:
         assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
         proc.send_signal(signal.SIGTERM)
         out, errors = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert proc.returncode == 0 and "Traceback" not in errors
 
 

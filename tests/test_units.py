@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from magic_fixtures import DOCUMENTED_ERROR_CODES
 
 from vast_magic import errors, tfa
 from vast_magic.client import _retry_after, api_url, redact
@@ -47,16 +48,8 @@ def test_lock_that_already_ended_is_not_negative():
 
 
 def test_every_documented_code_has_its_own_message():
-    documented = ["bad_request", "auth_error", "invalid_tfa_method", "missing_auth_value",
-                  "missing_params", "email_not_verified", "2fa_expired", "challenge_not_found",
-                  "no_pending_authorization", "authorization_required", "invalid_backup_code",
-                  "tfa_challenge_exists", "duplicate_tfa_method", "2fa_verification_failed",
-                  "tfa_locked", "sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap",
-                  "not_found", "team_user_forbidden", "service_unavailable",
-                  "challenge_creation_failed", "twilio_error", "sms_blocked_number",
-                  "sms_fraud_detected"]
     generic = errors.from_answer(400, {"error": "something_new", "msg": "x"}).message
-    for code in documented:
+    for code in DOCUMENTED_ERROR_CODES:
         err = errors.from_answer(400, {"error": code, "msg": "server words"})
         assert err.message != generic.replace("something_new", code), code
         assert err.hints, code

@@ -149,6 +149,13 @@ def _json_type(v: Any) -> str:
     return "an object"
 
 
+def _check_kind(kind: str | None) -> None:
+    """A ``tfa_method`` value must be one the API knows."""
+    if kind is not None and kind not in ("email", "sms", "totp"):
+        raise ApiError("invalid_tfa_method",
+                       f"Unsupported tfa_method {kind!r}; use one of: email, sms, totp.")
+
+
 def field_of(body: dict[str, Any], name: str, typ: type) -> Any:
     """``body[name]`` checked against ``typ`` (None when absent or null)."""
     v = body.get(name)
@@ -371,9 +378,7 @@ class TfaApi:
         tfa_method = field_of(b, "tfa_method", str)
         method_id = field_of(b, "tfa_method_id", int)
         backup_code = field_of(b, "backup_code", str)
-        if tfa_method is not None and tfa_method not in ("email", "sms", "totp"):
-            raise ApiError("invalid_tfa_method",
-                           f"Unsupported tfa_method {tfa_method!r}; use one of: email, sms, totp.")
+        _check_kind(tfa_method)
 
         if backup_code is not None:
             if not self._consume_backup_code(acct, backup_code):
@@ -597,9 +602,7 @@ class TfaApi:
         secret = field_of(b, "secret", str)
         method_id = field_of(b, "tfa_method_id", int)
         backup_code = field_of(b, "backup_code", str)
-        if kind is not None and kind not in ("email", "sms", "totp"):
-            raise ApiError("invalid_tfa_method",
-                           f"Unsupported tfa_method {kind!r}; use one of: email, sms, totp.")
+        _check_kind(kind)
         if not acct.methods:
             raise ApiError("bad_request", "2FA is not enabled on this account.")
         if backup_code:
