@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -17,15 +18,32 @@ def emu():
         yield emulator
 
 
+def _this_python_kernel_specs():
+    """Kernel specs whose python3 is this interpreter (as nbval's --nbval-current-env)."""
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class ThisPython(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f",
+                                    "{connection_file}"],
+                              display_name="this Python", language="python")
+
+    return ThisPython()
+
+
 @pytest.fixture(scope="module")
 def kernel(emu, tmp_path_factory):
-    from jupyter_client.manager import start_new_kernel
+    from jupyter_client.manager import KernelManager
 
     home = tmp_path_factory.mktemp("kernel-home")
     env = dict(os.environ, HOME=str(home), VAST_URL=emu.url, VAST_API_KEY=KEY,
                PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     env.pop("XDG_CONFIG_HOME", None)
-    km, kc = start_new_kernel(kernel_name="python3", env=env)
+    km = KernelManager(kernel_name="python3", kernel_spec_manager=_this_python_kernel_specs())
+    km.start_kernel(env=env)
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
     assert kc.execute_interactive("%load_ext vast_magic", timeout=60)["content"]["status"] == "ok"
     yield kc
     kc.stop_channels()
