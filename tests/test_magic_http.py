@@ -177,3 +177,16 @@ def test_ctrl_c_during_a_request_is_a_message_and_keeps_the_challenge(vast):
         timer.join()
     assert_clean_failure(ran, "Interrupted", "--code CODE")
     assert PENDING_NAME in vast.user_ns
+
+
+def test_a_url_without_scheme_is_refused_before_any_request(vast):
+    ran = vast.run("%vast --url console.vast.ai tfa status")
+    assert_clean_failure(ran, "must start with https://")
+    assert api(vast.emu) == []
+
+
+def test_answers_that_are_not_api_json(vast):
+    vast.emu.fail_next(1, status=200, body="<html>a login page</html>")
+    assert_clean_failure(vast.run("%vast tfa status"), "200 OK with text/html instead of JSON")
+    vast.emu.fail_next(1, status=200, body="[1, 2]", content_type="application/json")
+    assert_clean_failure(vast.run("%vast tfa status"), "JSON of an unknown shape")

@@ -15,7 +15,9 @@ from vast_magic.render import RawAnswer, StatusView
 
 @pytest.mark.parametrize("text, code", [
     ("123456", "123456"), (" 123 456 ", "123456"), ("123-456", "123456"),
+    ("１２３４５６", "123456"),  # full-width digits from an IME are sent as ASCII
     ("12345", None), ("1234567", None), ("12a456", None), ("", None), (None, None),
+    ("12³456", None),
 ])
 def test_normalize_code(text, code):
     assert tfa.normalize_code(text) == code

@@ -231,6 +231,7 @@ class Client:
             return from_answer(status, data, key_source=self.key_source, **(context or {}))
         kind = resp.headers.get("Content-Type", "").split(";")[0] or "no content type"
         what = f"{status} {resp.reason}".strip()
+        body = f"with {kind} instead of JSON" if data is None else "with JSON of an unknown shape"
         if status >= 500:
             why = "a problem on the server's side, not with your input"
             hint = "Try again in a minute; nothing was changed by this answer."
@@ -243,6 +244,6 @@ class Client:
         else:
             why = "not an API answer"
             hint = "Check --url: it should be the Vast.ai console address."
-        return VastError(f"The server answered {what} with {kind} instead of JSON ({why}).",
+        return VastError(f"The server answered {what} {body} ({why}).",
                          [hint], code="bad_answer", status=status,
                          data={"error": "bad_answer", "status": status, "content_type": kind})

@@ -64,6 +64,9 @@ def client_for(magics, opts):
         warn_if_typed(magics, opts.api_key, "--api-key")
     out = sys.stderr if opts.raw else sys.stdout
     url = opts.url or magics.url or os.environ.get("VAST_URL") or grammar.DEFAULT_URL
+    if not url.startswith(("https://", "http://")):
+        raise UsageError(f"The server address {url!r} (from --url, %config VastMagics.url or "
+                         f"VAST_URL) must start with https:// (default {grammar.DEFAULT_URL}).")
     return Client(magics.session, url, key.value, attempts=opts.retry or magics.retry,
                   timeout=magics.timeout, retry_after_cap=magics.retry_after_cap,
                   key_source=key.source,
@@ -167,11 +170,11 @@ def set_api_key(magics, opts):
         if key is None:
             raise UsageError("No key entered; nothing was stored. (If this front end cannot "
                              "ask for input, set VAST_API_KEY in the kernel's environment.)")
-    else:
-        warn_if_typed(magics, key, "%vast set api-key KEY")
     key = key.strip()
     if not key:
         raise UsageError("The key is empty; nothing was stored.")
+    if opts.key is not None:
+        warn_if_typed(magics, key, "%vast set api-key KEY")
     where = credentials.store(key)
     if opts.raw:
         return RawAnswer({"success": True, "msg": where})

@@ -20,15 +20,18 @@ from .pending import PendingChallenge
 AUTHORIZE = "/tfa/authorize-new-method/"
 STATUS = "/tfa/status/"
 WINDOW_MINUTES = 30
-_CODE = re.compile(r"\d{6}")
-
-
 def normalize_code(text: str | None) -> str | None:
-    """``"123 456"`` / ``"123-456"`` → ``"123456"``; None unless exactly 6 digits."""
+    """``"123 456"`` / ``"123-456"`` → ``"123456"``; None unless exactly 6 digits.
+
+    Digits of other scripts (a full-width ``１２３４５６`` from an IME) become
+    ASCII, which is what the server compares.
+    """
     if text is None:
         return None
     compact = re.sub(r"[\s-]", "", text)
-    return compact if _CODE.fullmatch(compact) else None
+    if len(compact) != 6 or not compact.isdecimal():
+        return None
+    return "".join(str(int(ch)) for ch in compact)
 
 
 def bad_code_message(text: str) -> str:
