@@ -216,3 +216,22 @@ def test_unload_removes_the_completer(ip):
         assert complete_vast not in ip.Completer.custom_matchers
     finally:
         ip.run_line_magic("load_ext", "vast_magic")
+
+
+def test_key_file_written_by_notepad_is_cleaned(home, memory_keyring):
+    _write(home / ".config" / "vastai" / "vast_api_key", "\ufeffabc123\r\nsecond line\r\n")
+    assert credentials.resolve(None, {"HOME": str(home)}).value == "abc123"
+
+
+def test_a_key_that_cannot_be_sent_is_refused_by_source_not_value(home, memory_keyring):
+    from vast_magic.errors import VastError
+
+    with pytest.raises(VastError) as info:
+        credentials.resolve(None, {"HOME": str(home), "VAST_API_KEY": "clé-secrète"})
+    assert "VAST_API_KEY" in str(info.value) and "clé" not in str(info.value)
+
+
+def test_set_api_key_refuses_unsendable_keys(ip, memory_keyring):
+    ran = ip.run("%vast set api-key 'clé'")
+    assert_clean_failure(ran, "cannot have")
+    assert memory_keyring.store == {}

@@ -111,7 +111,14 @@ def test_stdin_allowed_uses_the_kernel_input(kernel, emu):
 
 
 def test_status_renders_html_in_jupyter(kernel):
-    status, _ = run(kernel, "s = %vast tfa status")
-    assert status == "ok"
-    status, text = run(kernel, "print(s._repr_html_()[:200])")
-    assert "<table>" in text or "methods" in text
+    results = []
+
+    def keep(msg):
+        if msg["msg_type"] == "execute_result":
+            results.append(msg["content"]["data"])
+
+    reply = kernel.execute_interactive("%vast tfa status", output_hook=keep, timeout=60)
+    assert reply["content"]["status"] == "ok"
+    [data] = results
+    assert "<table>" in data["text/html"] and "<th>phone</th>" in data["text/html"]
+    assert "2FA is on" in data["text/plain"]

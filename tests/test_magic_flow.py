@@ -260,3 +260,53 @@ def test_reload_ext_keeps_the_pending_challenge(vast):
 def test_load_ext_twice_is_harmless(vast):
     vast.run("%load_ext vast_magic")
     assert vast.run("%vast tfa auth-new").success
+
+
+def test_code_goes_to_the_server_step1_went_to(vast, monkeypatch):
+    from vast_magic.emulator import Emulator
+
+    with Emulator() as other:
+        ran = vast.run(f"%vast --url {other.url} tfa auth-new")
+        assert ran.success, ran.text
+        code = other.last_code(DEMO_KEYS["multi"])
+        ran = vast.run(f"%vast tfa auth-new --url {vast.emu.url} --code {code}")
+        assert_clean_failure(ran, "was started at", "it is kept")
+        assert PENDING_NAME in vast.user_ns
+        ran = vast.run(f"%vast tfa auth-new --code {code}")  # VAST_URL is vast.emu: not used
+        assert ran.success, ran.text
+    assert [r for r in api_requests(vast.emu) if r.method == "PUT"] == []
+
+
+def test_code_with_another_api_key_is_refused_and_kept(vast, monkeypatch):
+    vast.run("%vast tfa auth-new")
+    monkeypatch.setenv("VAST_API_KEY", DEMO_KEYS["fresh"])
+    ran = vast.run("%vast tfa auth-new --code 123456")
+    assert_clean_failure(ran, "another API key", "VAST_API_KEY", "kept")
+    assert DEMO_KEYS["fresh"] not in ran.text
+    assert PENDING_NAME in vast.user_ns
+    assert [r for r in api_requests(vast.emu) if r.method == "PUT"] == []
+
+
+def test_a_200_that_says_no_is_not_a_success(vast):
+    vast.run("%vast tfa auth-new")
+    vast.emu.fail_next(1, status=200, body='{"success": false, "msg": "Invalid code"}',
+                       content_type="application/json")
+    ran = vast.run("%vast tfa auth-new --code 123456")
+    assert_clean_failure(ran, "Invalid code")
+    assert "Authorized" not in ran.text
+    assert PENDING_NAME in vast.user_ns
+
+
+def test_malformed_status_answer_is_a_message(vast):
+    vast.emu.fail_next(1, status=200, body='{"success": true, "methods": "x"}',
+                       content_type="application/json")
+    assert_clean_failure(vast.run("%vast tfa status"), "unexpected shape")
+
+
+def test_api_key_on_the_line_warns_but_a_variable_does_not(vast):
+    ran = vast.run(f"%vast tfa status --api-key {DEMO_KEYS['multi']}", store_history=True)
+    assert ran.success and "Warning" in ran.err and "history" in ran.err
+    assert DEMO_KEYS["multi"] not in ran.err
+    vast.user_ns["k"] = DEMO_KEYS["multi"]
+    ran = vast.run("%vast tfa status --api-key $k", store_history=True)
+    assert ran.success and "Warning" not in ran.err

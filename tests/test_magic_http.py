@@ -190,3 +190,19 @@ def test_answers_that_are_not_api_json(vast):
     assert_clean_failure(vast.run("%vast tfa status"), "200 OK with text/html instead of JSON")
     vast.emu.fail_next(1, status=200, body="[1, 2]", content_type="application/json")
     assert_clean_failure(vast.run("%vast tfa status"), "JSON of an unknown shape")
+
+
+def test_ctrl_c_during_step1_says_a_code_may_still_come(vast):
+    vast.emu.fail_next(1, delay=2.0)
+    timer = _interrupt_main_soon(0.3)
+    try:
+        ran = vast.run("%vast tfa auth-new")
+    finally:
+        timer.join()
+    assert_clean_failure(ran, "Interrupted before step 1 answered", "Start again")
+    assert PENDING_NAME not in vast.user_ns
+
+
+def test_invalid_url_gets_an_address_hint(vast):
+    assert_clean_failure(vast.run("%vast --url https:// tfa status"), "not a valid URL", "--url")
+    assert_clean_failure(vast.run("%vast --url HTTPS:// tfa status"), "not a valid URL")

@@ -118,3 +118,24 @@ def test_expiry_at_the_prompt_clears_the_challenge(terminal):
     ran = terminal.run("%vast tfa auth-new")
     assert_clean_failure(ran, "expired", "Start again")
     assert PENDING_NAME not in terminal.user_ns
+
+
+def test_simple_prompt_reads_a_line_and_checks_it(vast, monkeypatch):
+    """`ipython --simple-prompt` (Emacs, IDEs, piped stdin): input(), typos refused here."""
+    emu = vast.emu
+    totp = [m for m in emu.account(KEY).methods if m.method == "totp"][0]
+    vast.vast_magics.code_prompt = "auto"
+    monkeypatch.setattr(vast, "simple_prompt", True, raising=False)
+    answers = iter(["12345", emu.totp_now(totp)])
+    asked = []
+
+    def fake_input(prompt):
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", fake_input)
+    ran = vast.run("%vast tfa auth-new -t totp")
+    assert ran.success, ran.text
+    assert "is not a 2FA code" in ran.out and "Authorized" in ran.out
+    assert len(asked) == 2 and asked[0].startswith("Enter the 2FA code (totp")
+    assert len([r for r in emu.log if r.method == "PUT"]) == 1

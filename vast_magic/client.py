@@ -113,7 +113,7 @@ class Client:
         self._say(f"→ {method} {url}{shown}{auth}{again}")
 
     def call(self, method: str, path: str, body: dict | None = None, *, unsafe: bool = False,
-             context: dict | None = None) -> dict:
+             context: dict | None = None, attempts: int | None = None) -> dict:
         """Send one request (with retries) and return the JSON answer.
 
         ``unsafe`` marks a request the server may already have acted on
@@ -131,8 +131,9 @@ class Client:
         if payload is not None:
             headers["Content-Type"] = "application/json"
         wait = 0.15
-        for attempt in range(1, self.attempts + 1):
-            last = attempt == self.attempts
+        attempts = self.attempts if attempts is None else attempts
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
             if self.explain is not None:
                 self._say_request(method, url, body, attempt)
             started = time.perf_counter()
@@ -170,6 +171,13 @@ class Client:
                 raise self._transport_error(
                     "connection_lost", f"The connection to {self.url} broke before an answer "
                     "came.", unsafe) from None
+            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                    requests.exceptions.MissingSchema) as exc:
+                raise VastError(f"The server address {self.url!r} is not a valid URL "
+                                f"({type(exc).__name__}).",
+                                ["Check --url, VAST_URL or %config VastMagics.url "
+                                 "(for example https://console.vast.ai)."],
+                                code="bad_url") from None
             except requests.exceptions.RequestException as exc:
                 raise self._transport_error(
                     "request_failed", f"The request to {self.url} failed: "
@@ -185,7 +193,8 @@ class Client:
                 self.sleep(pause)
                 wait *= 1.5
                 continue
-            if resp.status_code >= 400 or not isinstance(data, dict):
+            if resp.status_code >= 400 or not isinstance(data, dict) \
+                    or data.get("error") or data.get("success") is False:
                 raise self._answer_error(resp, data, context)
             return data
         raise AssertionError("unreachable")  # pragma: no cover
@@ -227,7 +236,8 @@ class Client:
 
     def _answer_error(self, resp, data, context) -> VastError:
         status = resp.status_code
-        if isinstance(data, dict) and (status >= 400 or data.get("error")):
+        if isinstance(data, dict) and (status >= 400 or data.get("error")
+                                       or data.get("success") is False):
             return from_answer(status, data, key_source=self.key_source, **(context or {}))
         kind = resp.headers.get("Content-Type", "").split(";")[0] or "no content type"
         what = f"{status} {resp.reason}".strip()

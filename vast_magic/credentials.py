@@ -86,11 +86,41 @@ def _candidates(flag: str | None, env: Mapping[str, str]):
     yield str(legacy), _read(legacy)
 
 
+def clean(value: str | None) -> str:
+    """The key as written: no byte-order mark (Notepad), only the first line."""
+    value = (value or "").replace("\ufeff", "").strip()
+    return value.splitlines()[0].strip() if value else ""
+
+
+def sendable(value: str) -> bool:
+    """Can this key travel in an HTTP header (printable ASCII)?"""
+    return value.isascii() and value.isprintable()
+
+
+def fingerprint(value: str | None) -> str:
+    """A short digest that tells two keys apart without keeping either."""
+    import hashlib
+
+    return hashlib.sha256((value or "").encode()).hexdigest()[:12]
+
+
 def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Key | None:
-    """The key to send, or None when there is none anywhere."""
+    """The key to send, or None when there is none anywhere.
+
+    Raises VastError (naming where the key came from, never the key) when the
+    first key found cannot be sent in an HTTP header.
+    """
     for source, value in _candidates(flag, os.environ if env is None else env):
-        value = (value or "").strip()
+        value = clean(value)
         if value:
+            if not sendable(value):
+                from .errors import VastError
+
+                raise VastError(
+                    f"The API key from {source} contains characters an API key cannot have "
+                    "(non-ASCII or control characters), so nothing was sent.",
+                    ["Copy the key again from https://cloud.vast.ai/manage-keys/ and store it "
+                     "with `%vast set api-key`."], code="bad_api_key")
             return Key(value, source)
     return None
 

@@ -32,7 +32,9 @@ def run_line(magics, line: str):
         return command(magics, opts)
     except VastError as exc:
         if opts.raw and exc.data is not None:
-            print(json.dumps(exc.data))
+            from .client import redact
+
+            print(json.dumps(redact(exc.data)))
         raise
     except KeyboardInterrupt:
         pending = magics.pending()
@@ -52,7 +54,16 @@ def warn_if_typed(magics, key: str, what: str) -> None:
           "with no KEY (a hidden prompt), and clear this cell.", file=sys.stderr)
 
 
-def client_for(magics, opts):
+def server_url(magics, opts) -> str:
+    """The server for this line: --url, %config VastMagics.url, VAST_URL, the default."""
+    url = opts.url or magics.url or os.environ.get("VAST_URL") or grammar.DEFAULT_URL
+    if not url.lower().startswith(("https://", "http://")):
+        raise UsageError(f"The server address {url!r} (from --url, %config VastMagics.url or "
+                         f"VAST_URL) must start with https:// (default {grammar.DEFAULT_URL}).")
+    return url
+
+
+def client_for(magics, opts, url: str | None = None):
     """A Client for this line: the key, URL, attempts and explain output."""
     from .client import Client
 
@@ -63,10 +74,7 @@ def client_for(magics, opts):
     if opts.api_key:
         warn_if_typed(magics, opts.api_key, "--api-key")
     out = sys.stderr if opts.raw else sys.stdout
-    url = opts.url or magics.url or os.environ.get("VAST_URL") or grammar.DEFAULT_URL
-    if not url.startswith(("https://", "http://")):
-        raise UsageError(f"The server address {url!r} (from --url, %config VastMagics.url or "
-                         f"VAST_URL) must start with https:// (default {grammar.DEFAULT_URL}).")
+    url = url or server_url(magics, opts)
     return Client(magics.session, url, key.value, attempts=opts.retry or magics.retry,
                   timeout=magics.timeout, retry_after_cap=magics.retry_after_cap,
                   key_source=key.source,
@@ -105,8 +113,15 @@ def auth_new(magics, opts):
         return auth_new_finish(magics, opts)
 
     client = client_for(magics, opts)
-    outcome = tfa.start(client, method_type=opts.method_type, method_id=opts.method_id,
-                        backup_code=opts.backup_code)
+    try:
+        outcome = tfa.start(client, method_type=opts.method_type, method_id=opts.method_id,
+                            backup_code=opts.backup_code)
+    except KeyboardInterrupt:
+        spent = ("the backup code may be used up" if opts.backup_code is not None
+                 else "a code may arrive, but without its secret it cannot be used")
+        raise VastError("Interrupted before step 1 answered.",
+                        [f"If the request reached the server, {spent}. Start again: "
+                         f"{AUTH_NEW}"], code="interrupted") from None
     if isinstance(outcome, tfa.Result):  # a backup code: done in one request
         return show(outcome, opts)
     pending = outcome
@@ -146,7 +161,11 @@ def auth_new_finish(magics, opts):
             f"Start with `{AUTH_NEW}` (add -t sms, -t totp or --method-id ID to choose how), "
             f"then finish with `{AUTH_NEW} --code CODE`.")
     ours = pending is not None and pending.secret == secret
-    client = client_for(magics, opts)
+    client = client_for(magics, opts, url=_pending_server(magics, opts, pending) if ours else None)
+    if ours and pending.key_id and credentials.fingerprint(client.api_key) != pending.key_id:
+        raise UsageError(
+            f"The pending authorization was started with another API key; finish it with "
+            f"that key (this one is from {client.key_source}). It is kept.")
     try:
         result = tfa.finish(client, secret=secret, code=code,
                             method=pending.method_type if ours else None)
@@ -156,6 +175,17 @@ def auth_new_finish(magics, opts):
         raise
     magics.drop(secret)
     return show(result, opts)
+
+
+def _pending_server(magics, opts, pending) -> str:
+    """Finish where step 1 went: its server, unless --url names the same or another."""
+    started = (pending.url or "").rstrip("/")
+    if not opts.url:
+        return pending.url or server_url(magics, opts)
+    if started and opts.url.rstrip("/") != started:
+        raise UsageError(f"The pending authorization was started at {pending.url}, not at "
+                         f"{opts.url}; finish it without --url (it is kept).")
+    return opts.url
 
 
 def status(magics, opts):
@@ -170,9 +200,12 @@ def set_api_key(magics, opts):
         if key is None:
             raise UsageError("No key entered; nothing was stored. (If this front end cannot "
                              "ask for input, set VAST_API_KEY in the kernel's environment.)")
-    key = key.strip()
+    key = credentials.clean(key)
     if not key:
         raise UsageError("The key is empty; nothing was stored.")
+    if not credentials.sendable(key):
+        raise UsageError("That key contains characters an API key cannot have (non-ASCII or "
+                         "control characters); nothing was stored. Copy it again.")
     if opts.key is not None:
         warn_if_typed(magics, key, "%vast set api-key KEY")
     where = credentials.store(key)

@@ -30,7 +30,8 @@ class PendingChallenge:
     method_id: int | None = None      # when chosen by --method-id
     sent_at: float = field(default_factory=time.time)
     expires_at: float = 0.0
-    url: str = ""
+    url: str = ""                     # the server step 1 went to
+    key_id: str = ""                  # credentials.fingerprint() of the key step 1 used
 
     def __post_init__(self):
         if not self.expires_at:

@@ -52,15 +52,17 @@ def terminal_asker() -> AskCode:
     return ask
 
 
-def kernel_asker(kernel, say: Callable[[str], None]) -> AskCode:
-    """The Jupyter kernel's input request; None when the front end has no stdin."""
+def line_asker(read_line: Callable[[str], str], say: Callable[[str], None]) -> AskCode:
+    """Ask with a plain line reader (the kernel's input box, or input() under
+    ``--simple-prompt``), checking the code here since keystrokes cannot be;
+    None when there is no stdin or the answer is empty."""
 
     def ask(pending: PendingChallenge) -> str | None:
         from IPython.core.error import StdinNotImplementedError
 
         while True:
             try:
-                text = kernel.raw_input(prompt_text(pending))
+                text = read_line(prompt_text(pending))
             except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
                 return None
             if not text.strip():
@@ -73,15 +75,25 @@ def kernel_asker(kernel, say: Callable[[str], None]) -> AskCode:
     return ask
 
 
+def _terminal(shell) -> str | None:
+    """"full" for a prompt_toolkit terminal IPython, "simple" under --simple-prompt."""
+    if getattr(shell, "simple_prompt", False):
+        return "simple"
+    return "full" if getattr(shell, "pt_app", None) is not None else None
+
+
 def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
     """The asker for this shell, or None when nothing should be asked."""
     if setting == "never":
         return None
     kernel = getattr(shell, "kernel", None)
     if setting == "kernel" or (setting == "auto" and kernel is not None):
-        return kernel_asker(kernel, say) if kernel is not None else None
-    if setting == "terminal" or (setting == "auto" and hasattr(shell, "pt_app")):
+        return line_asker(kernel.raw_input, say) if kernel is not None else None
+    terminal = _terminal(shell)
+    if setting == "terminal" or (setting == "auto" and terminal == "full"):
         return terminal_asker()
+    if setting == "auto" and terminal == "simple":
+        return line_asker(input, say)
     return None
 
 
@@ -93,7 +105,7 @@ def ask_hidden(shell, setting: str, message: str) -> str | None:
     try:
         if kernel is not None and setting in ("auto", "kernel"):
             return kernel.getpass(message)
-        if setting == "terminal" or (setting == "auto" and hasattr(shell, "pt_app")):
+        if setting == "terminal" or (setting == "auto" and _terminal(shell) == "full"):
             from prompt_toolkit import PromptSession
 
             return PromptSession().prompt(message, is_password=True, in_thread=True)

@@ -29,7 +29,10 @@ def _when(value) -> str:
     if value in (None, "", 0):
         return "—"
     if isinstance(value, (int, float)):
-        return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
+        try:
+            return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
+        except (OverflowError, OSError, ValueError):
+            return str(value)
     return str(value)
 
 

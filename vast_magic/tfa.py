@@ -85,7 +85,10 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
         raise VastError("The server accepted step 1 but sent no challenge secret back.",
                         ["Run it again with --explain to see the exchange."],
                         code="bad_answer", data=data)
-    return PendingChallenge(secret=secret, method=method, method_id=method_id, url=client.url)
+    from .credentials import fingerprint
+
+    return PendingChallenge(secret=secret, method=method, method_id=method_id, url=client.url,
+                            key_id=fingerprint(client.api_key))
 
 
 def method_kind(client, method_id: int) -> str | None:
@@ -95,11 +98,11 @@ def method_kind(client, method_id: int) -> str | None:
     own limit; the status request is safe, and any trouble with it is left
     for step 1 to report.
     """
-    try:
-        methods = client.call("GET", STATUS).get("methods") or []
+    try:  # one attempt: step 1 reports (and retries) any trouble with the server
+        methods = client.call("GET", STATUS, attempts=1).get("methods") or []
     except VastError:
         return None
-    for m in methods:
+    for m in methods if isinstance(methods, list) else []:
         if isinstance(m, dict) and m.get("id") == method_id and m.get("method") in ("sms", "totp"):
             return m["method"]
     return None
@@ -142,4 +145,10 @@ def finish_later_hint(pending: PendingChallenge) -> str:
 
 
 def status(client) -> dict:
-    return client.call("GET", STATUS)
+    data = client.call("GET", STATUS)
+    methods = data.get("methods", [])
+    if not isinstance(methods, list) or not all(isinstance(m, dict) for m in methods):
+        raise VastError("The server's status answer has an unexpected shape ('methods' is not "
+                        "a list of methods).", ["Run it again with --raw to see the answer."],
+                        code="bad_answer", data=data)
+    return data
