@@ -208,6 +208,15 @@ def test_tab_completion_comes_from_the_parser(ip, line, expected):
     assert matches == expected
 
 
+def test_completion_leaves_other_lines_alone(ip):
+    from IPython.core.completer import provisionalcompleter
+
+    line = 'print("%vast tfa '
+    with provisionalcompleter():
+        matches = {c.text for c in ip.Completer.completions(line, len(line))}
+    assert "auth-new" not in matches
+
+
 def test_unload_removes_the_completer(ip):
     ip.run_line_magic("unload_ext", "vast_magic")
     try:

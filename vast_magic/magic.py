@@ -121,15 +121,18 @@ def complete_vast(context) -> dict:
     choices (other matchers are suppressed); elsewhere it stays out of the way.
     The parser is built on the first completion, not at load time.
     """
+    import re
+
     line = context.text_until_cursor
-    start = line.find("%vast ")
-    if start < 0:
+    # "%vast ..." or "name = %vast ...", at the start of the line
+    found = re.match(r"\s*(?:[\w.]+\s*=\s*)?(%vast\s.*)", line)
+    if found is None:
         return {"completions": [], "suppress": False}
     from IPython.core.completer import SimpleCompletion
 
     from .grammar import completions
 
-    words = completions(line[start:], context.token)
+    words = completions(found.group(1), context.token)
     return {"completions": [SimpleCompletion(w, type="vast") for w in words],
             "suppress": True}
 
