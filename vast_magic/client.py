@@ -223,13 +223,15 @@ class Client:
             hints.append("Check the address (--url, VAST_URL or %config VastMagics.url) "
                          "and your network.")
         elif code == "timeout" and unsafe:
-            hints.append("The server may still have acted (sent a code or used it); "
-                         "check before repeating.")
+            hints.append("The server may still have acted on it (sent you a code, or accepted "
+                         "the one you sent): `%vast tfa status` shows whether the window is "
+                         "open.")
         elif code == "timeout":
             hints.append("Try again later, or allow longer: %config VastMagics.timeout = 60")
         elif unsafe:
-            hints.append("The server may have acted (sent a code or used it); check your "
-                         "email/SMS before repeating.")
+            hints.append("The server may have acted on it (sent you a code, or accepted the one "
+                         "you sent): `%vast tfa status` shows whether the 30-minute window is "
+                         "open; check your email/SMS before asking for another code.")
         else:
             hints.append("Try again in a moment.")
         return VastError(message, hints, code=code)
