@@ -156,25 +156,25 @@ def test_empty_api_key_falls_through(vast):
     assert api(vast.emu)[0].headers["Authorization"] == f"Bearer {DEMO_KEYS['multi']}"
 
 
-def _interrupt_main_soon(seconds: float):
-    """Deliver SIGINT to the main thread while it waits for the server (as Ctrl-C does)."""
+def _run_with_ctrl_c(shell, cell: str):
+    """Run a cell whose request the server delays, pressing Ctrl-C (SIGINT to the
+    main thread) while it waits."""
     import signal
     import threading
 
+    shell.emu.fail_next(1, delay=2.0)
     main = threading.main_thread().ident
-    timer = threading.Timer(seconds, lambda: signal.pthread_kill(main, signal.SIGINT))
+    timer = threading.Timer(0.3, lambda: signal.pthread_kill(main, signal.SIGINT))
     timer.start()
-    return timer
+    try:
+        return shell.run(cell)
+    finally:
+        timer.join()
 
 
 def test_ctrl_c_during_a_request_is_a_message_and_keeps_the_challenge(vast):
     vast.run("%vast tfa auth-new")
-    vast.emu.fail_next(1, delay=2.0)
-    timer = _interrupt_main_soon(0.3)
-    try:
-        ran = vast.run("%vast tfa auth-new --code 123456")
-    finally:
-        timer.join()
+    ran = _run_with_ctrl_c(vast, "%vast tfa auth-new --code 123456")
     assert_clean_failure(ran, "Interrupted", "--code CODE")
     assert PENDING_NAME in vast.user_ns
 
@@ -193,12 +193,7 @@ def test_answers_that_are_not_api_json(vast):
 
 
 def test_ctrl_c_during_step1_says_a_code_may_still_come(vast):
-    vast.emu.fail_next(1, delay=2.0)
-    timer = _interrupt_main_soon(0.3)
-    try:
-        ran = vast.run("%vast tfa auth-new")
-    finally:
-        timer.join()
+    ran = _run_with_ctrl_c(vast, "%vast tfa auth-new")
     assert_clean_failure(ran, "Interrupted before step 1 answered", "Start again")
     assert PENDING_NAME not in vast.user_ns
 

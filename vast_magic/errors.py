@@ -84,6 +84,47 @@ def _attempts_sentence(fail_count, method: str | None) -> str:
             f"authenticator apps after {FAIL_LIMITS['totp']}, for {LOCK_MINUTES} minutes).")
 
 
+_OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
+
+#: Error codes whose words do not depend on the answer beyond the server's
+#: own text ({detail}): code -> (what happened, what to do next).
+MESSAGES = {
+    "email_not_verified": (
+        "Your account's email address is not verified, so no code can be emailed.",
+        "Verify it in the Vast.ai console (Account settings), or verify with another method: "
+        "`-t totp`, `-t sms` or `--method-id ID`."),
+    "invalid_backup_code": (
+        "That backup code is unknown or was already used (each works once).",
+        f"Check it for typos, use another one, or verify with a code: `{AUTH_NEW} -t totp` "
+        "(or -t sms, or email)."),
+    "invalid_tfa_method": (
+        "The server does not support that 2FA method{detail}.",
+        "Use -t email, -t sms or -t totp."),
+    "authorization_required": (
+        "Adding a 2FA method needs a recent authorization (it lasts 30 minutes).",
+        f"Authorize first: {AUTH_NEW}"),
+    "duplicate_tfa_method": (
+        "That 2FA method is already set up on your account.",
+        "`%vast tfa status` shows your methods."),
+    "tfa_challenge_exists": (
+        "A code was sent by SMS moments ago; wait for it before asking again.",
+        "If it does not arrive, ask for it to be sent again in a minute."),
+    "sms_rate_limited": ("Too many SMS messages were sent recently{detail}.",
+                         "Wait a while, or verify without SMS: `-t email`, `-t totp` or "
+                         "`--backup-code CODE`."),
+    "twilio_error": ("The SMS could not be sent to that number{detail}.", _OTHER_WAY + "."),
+    "sms_fraud_detected": ("SMS is disabled on this account.",
+                           _OTHER_WAY + "; contact Vast.ai support to restore SMS."),
+    "team_user_forbidden": ("2FA is personal, but this key acts in a team context.",
+                            "Use your personal API key (`%vast set api-key`)."),
+    "service_unavailable": ("The Vast.ai service is temporarily unable to answer{detail}.",
+                            "Nothing is lost; try again in a minute (more attempts: --retry N)."),
+}
+MESSAGES["twilio_rate_limited"] = MESSAGES["preauth_phone_cap"] = MESSAGES["sms_rate_limited"]
+MESSAGES["sms_blocked_number"] = MESSAGES["twilio_error"]
+MESSAGES["challenge_creation_failed"] = MESSAGES["service_unavailable"]
+
+
 def from_answer(status: int, data: dict, *, method: str | None = None,
                 key_source: str | None = None, method_id: int | None = None,
                 now: float | None = None) -> VastError:
@@ -98,7 +139,6 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
     fail_count = data.get("fail_count")
     locked_until = data.get("locked_until")
     start_again = f"Start again: {AUTH_NEW}"
-    retry_code = f"Try again: {AUTH_NEW} --code CODE"
     other_way = ("Meanwhile you can verify another way: `-t email`, `--method-id ID` "
                  "(ids from `%vast tfa status`) or `--backup-code CODE`.")
     where = f" (from {key_source})" if key_source else ""
@@ -107,12 +147,11 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
         return VastError(message, hints, code=code, status=status, data=data)
 
     if code == "2fa_verification_failed":
-        hints = [retry_code]
         if isinstance(locked_until, (int, float)) and locked_until > now:
             return err(_attempts_sentence(fail_count, method) + " "
                        + _lock_sentence(locked_until, now), other_way)
         return err(_attempts_sentence(fail_count, method),
-                   "The pending authorization is kept. " + hints[0])
+                   f"The pending authorization is kept. Try again: {AUTH_NEW} --code CODE")
     if code == "tfa_locked":
         count = (f" after {fail_count} failed attempts"
                  if isinstance(fail_count, int) and not isinstance(fail_count, bool) else "")
@@ -134,14 +173,6 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
         return err(f"The server did not accept your API key{where}.",
                    "Check it, or store the right one with `%vast set api-key` "
                    "(or pass --api-key / set VAST_API_KEY).")
-    if code == "email_not_verified":
-        return err("Your account's email address is not verified, so no code can be emailed.",
-                   "Verify it in the Vast.ai console (Account settings), or verify with "
-                   "another method: `-t totp`, `-t sms` or `--method-id ID`.")
-    if code == "invalid_backup_code":
-        return err("That backup code is unknown or was already used (each works once).",
-                   "Check it for typos, use another one, or verify with a code: "
-                   f"`{AUTH_NEW} -t totp` (or -t sms, or email).")
     if code == "not_found":
         if method_id is not None:
             return err(f"This account has no 2FA method with id {method_id}.",
@@ -152,36 +183,9 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
                        f"`{AUTH_NEW}` (email) works for every verified account.")
         return err(f"Not found: {msg or 'the server has no such resource'}.",
                    "Check --url: it should be the Vast.ai console address.")
-    if code == "invalid_tfa_method":
-        return err(f"The server does not support that 2FA method{': ' + msg if msg else ''}.",
-                   "Use -t email, -t sms or -t totp.")
-    if code == "authorization_required":
-        return err("Adding a 2FA method needs a recent authorization (it lasts 30 minutes).",
-                   f"Authorize first: {AUTH_NEW}")
-    if code == "duplicate_tfa_method":
-        return err("That 2FA method is already set up on your account.",
-                   "`%vast tfa status` shows your methods.")
-    if code == "tfa_challenge_exists":
-        return err("A code was sent by SMS moments ago; wait for it before asking again.",
-                   "If it does not arrive, ask for it to be sent again in a minute.")
-    if code in ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap"):
-        return err("Too many SMS messages were sent recently" + (f": {msg}" if msg else "") + ".",
-                   "Wait a while, or verify without SMS: `-t email`, `-t totp` or "
-                   "`--backup-code CODE`.")
-    if code in ("twilio_error", "sms_blocked_number"):
-        return err("The SMS could not be sent to that number" + (f": {msg}" if msg else "") + ".",
-                   "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`.")
-    if code == "sms_fraud_detected":
-        return err("SMS is disabled on this account.",
-                   "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`; "
-                   "contact Vast.ai support to restore SMS.")
-    if code == "team_user_forbidden":
-        return err("2FA is personal, but this key acts in a team context.",
-                   "Use your personal API key (`%vast set api-key`).")
-    if code in ("service_unavailable", "challenge_creation_failed"):
-        return err("The Vast.ai service is temporarily unable to answer"
-                   + (f" ({msg})" if msg else "") + ".",
-                   "Nothing is lost; try again in a minute (more attempts: --retry N).")
+    if code in MESSAGES:
+        message, hint = MESSAGES[code]
+        return err(message.format(detail=f": {msg}" if msg else ""), hint)
     if code == "bad_request":
         hints = []
         if "tfa_method_id" in msg or "method_id" in msg:
