@@ -24,6 +24,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(PY) benchmarks/load_ext.py
 	$(PY) benchmarks/backup_code.py
+	$(PY) benchmarks/emulator_latency.py
 
 docs: $(VENV)/.installed-test
 	$(PY) -m vast_magic.reference > docs/reference.md

@@ -60,14 +60,38 @@ def _as_backend(obj):
     return Backend()
 
 
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch):
+    """Tests talk to 127.0.0.1 only: any other destination fails loudly."""
+    import ipaddress
+    import socket
+
+    real_connect = socket.socket.connect
+
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            host = address[0]
+            try:
+                local = ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                local = host == "localhost"
+            if not local:
+                raise AssertionError(f"a test tried to reach {host}: tests stay on 127.0.0.1")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
-    """A fresh HOME with no key anywhere and no VAST_* variables."""
+    """A fresh HOME with no key anywhere; VAST_URL points at a closed local port, so a
+    test that forgets to choose a server can never reach the real one."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    for name in ("XDG_CONFIG_HOME", "VAST_API_KEY", "VAST_URL"):
+    for name in ("XDG_CONFIG_HOME", "VAST_API_KEY"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VAST_URL", "http://127.0.0.1:9")
     return home
 
 
