@@ -43,6 +43,32 @@ def test_bad_lines_say_what_is_valid(line, words):
         assert word in str(info.value)
 
 
+@pytest.mark.parametrize("line", [
+    "tfa auth-new", "--raw tfa auth-new -t sms", "--url=http://x --retry 2 tfa status --explain",
+    "--api-key K tfa auth-new -bc A-B-C --raw", "tfa auth-new -id 4 --no-prompt",
+    "tfa auth-new --code 123456 -s S", "set api-key KEY", "--explain --raw tfa status",
+    "tfa auth-new -t sms -id 3", "--retry 0 tfa status", "tfa auth-new --bogus",
+    "tfa --raw auth-new", "--ur http://x tfa status", "tfa", "--raw",
+])
+def test_the_shortcut_to_the_command_parser_means_the_same(line):
+    """parse() starts at the command's parser for speed; the whole tree must agree
+    (on errors, the usage shown may be the command's own, which is more useful)."""
+    def outcome(parse):
+        try:
+            ns = parse(grammar.split(line))
+        except (UsageError, grammar.HelpShown) as exc:
+            return type(exc).__name__, str(exc).splitlines()[:1]
+        return sorted(vars(ns).items())
+
+    def whole_tree(argv):
+        ns = grammar.parser().parse_args(argv)
+        for name, default in grammar.GLOBAL_DEFAULTS.items():
+            ns.__dict__.setdefault(name, default)
+        return ns
+
+    assert outcome(grammar.parse) == outcome(whole_tree)
+
+
 def test_unbalanced_quote_is_a_usage_error():
     with pytest.raises(UsageError, match="unbalanced"):
         grammar.split("tfa auth-new --code '12")
