@@ -16,9 +16,11 @@ from IPython.core.error import UsageError
 
 from . import credentials, grammar, prompt, tfa
 from .errors import AUTH_NEW, VastError
-from .magic import CLEARS_PENDING
 from .pending import PendingChallenge
 from .render import RawAnswer, StatusView
+
+# Server answers after which the pending challenge is worthless.
+CLEARS_PENDING = frozenset({"2fa_expired", "no_pending_authorization", "challenge_not_found"})
 
 
 def run_line(magics, line: str):

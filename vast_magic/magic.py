@@ -8,18 +8,13 @@ nothing IPython has not loaded already: the rest of the package (and with it
 
 from __future__ import annotations
 
-import os
-import sys
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from traitlets import Enum, Float, Int, TraitError, Unicode, validate
 
 DEFAULT_URL = "https://console.vast.ai"
 PENDING_NAME = "_vast_pending_tfa"  # documented; also in vast_magic.pending
 PROMPT_CHOICES = ("auto", "terminal", "kernel", "never")
-# Server answers after which the pending challenge is worthless.
-CLEARS_PENDING = frozenset({"2fa_expired", "no_pending_authorization", "challenge_not_found"})
 
 
 @magics_class

@@ -20,7 +20,6 @@ from typing import Callable
 from .pending import PendingChallenge, clock
 from .tfa import AskCode, bad_code_message, normalize_code
 
-CHOICES = ("auto", "terminal", "kernel", "never")
 
 
 def prompt_text(pending: PendingChallenge) -> str:
