@@ -21,7 +21,6 @@ from .pending import PendingChallenge, clock
 from .tfa import AskCode, bad_code_message, normalize_code
 
 
-
 def prompt_text(pending: PendingChallenge) -> str:
     left = pending.seconds_left()
     state = f"{clock(left)} left" if left else "expired"
