@@ -310,3 +310,24 @@ def test_api_key_on_the_line_warns_but_a_variable_does_not(vast):
     vast.user_ns["k"] = DEMO_KEYS["multi"]
     ran = vast.run("%vast tfa status --api-key $k", store_history=True)
     assert ran.success and "Warning" not in ran.err
+
+
+def test_account_without_methods_is_told_the_code_was_emailed(vast, monkeypatch):
+    monkeypatch.setenv("VAST_API_KEY", DEMO_KEYS["fresh"])
+    ran = vast.run("%vast tfa auth-new -t totp")
+    assert ran.success, ran.text
+    assert "no 2FA method yet, so the server emailed the code" in ran.out
+    assert vast.user_ns[PENDING_NAME].method == "email"
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "1 failed attempt so far")
+    assert "SMS" not in ran.text and "authenticator" not in ran.text
+
+
+def test_email_lock_names_email_and_offers_only_other_ways(vast):
+    vast.run("%vast tfa auth-new")
+    for _ in range(5):
+        ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "email verification is locked", "start again", "-t totp")
+    assert "`-t email`" not in ran.text
+    ran = vast.run("%vast tfa auth-new")  # step 1 while email is locked
+    assert_clean_failure(ran, "email verification is locked", "When the lock ends, start again")

@@ -119,7 +119,7 @@ def test_operational_errors_have_messages(vast):
     for error, (attempts, words) in cases.items():
         before = len(api(vast.emu))
         vast.emu.fail_next(attempts, error=error)
-        ran = vast.run("%vast tfa auth-new -t totp")
+        ran = vast.run("%vast tfa auth-new")
         assert_clean_failure(ran, words)
         assert len(api(vast.emu)) == before + attempts
 
@@ -201,3 +201,11 @@ def test_ctrl_c_during_step1_says_a_code_may_still_come(vast):
 def test_invalid_url_gets_an_address_hint(vast):
     assert_clean_failure(vast.run("%vast --url https:// tfa status"), "not a valid URL", "--url")
     assert_clean_failure(vast.run("%vast --url HTTPS:// tfa status"), "not a valid URL")
+
+
+def test_plain_http_only_to_this_machine(vast):
+    ran = vast.run("%vast --url http://example.com tfa status")
+    assert_clean_failure(ran, "plain http", "unencrypted", "https://")
+    assert api(vast.emu) == []
+    port = vast.emu.url.rsplit(":", 1)[1]
+    assert vast.run(f"%vast --url http://localhost:{port} tfa status").success

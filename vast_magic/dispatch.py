@@ -40,8 +40,8 @@ def run_line(magics, line: str):
         raise
     except KeyboardInterrupt:
         pending = magics.pending()
-        hint = ["The pending authorization is kept. " + tfa.finish_later_hint(pending)
-                ] if pending else []
+        hint = (["The pending authorization is kept."]
+                + tfa.finish_later_hint(pending).splitlines()) if pending else []
         raise VastError("Interrupted before an answer came.", hint,
                         code="interrupted") from None
 
@@ -59,10 +59,28 @@ def warn_if_typed(magics, key: str, what: str) -> None:
 def server_url(magics, opts) -> str:
     """The server for this line: --url, %config VastMagics.url, VAST_URL, the default."""
     url = opts.url or magics.url or os.environ.get("VAST_URL") or grammar.DEFAULT_URL
+    where = "(from --url, %config VastMagics.url or VAST_URL)"
     if not url.lower().startswith(("https://", "http://")):
-        raise UsageError(f"The server address {url!r} (from --url, %config VastMagics.url or "
-                         f"VAST_URL) must start with https:// (default {grammar.DEFAULT_URL}).")
+        raise UsageError(f"The server address {url!r} {where} must start with https:// "
+                         f"(default {grammar.DEFAULT_URL}).")
+    if url.lower().startswith("http://") and not _loopback(url):
+        raise UsageError(f"The server address {url!r} {where} is plain http: your API key "
+                         "would travel unencrypted. Use https:// (plain http is accepted "
+                         "only for a server on this machine, such as the emulator).")
     return url
+
+
+def _loopback(url: str) -> bool:
+    import ipaddress
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def client_for(magics, opts, url: str | None = None):
@@ -92,6 +110,9 @@ def show(result: tfa.Result, opts):
 
 def started_message(pending: PendingChallenge) -> str:
     with_id = f" (method {pending.method_id})" if pending.method_id is not None else ""
+    if pending.method == "email" and pending.asked not in ("", "email"):
+        return ("This account has no 2FA method yet, so the server emailed the code instead "
+                "(valid 10 minutes).")
     if pending.method == "email":
         return "Authorization started: a 6-digit code was emailed to you (valid 10 minutes)."
     if pending.method == "sms":
@@ -142,7 +163,7 @@ def auth_new(magics, opts):
             magics.drop(pending.secret)
         raise
     if result is None:
-        print("No code entered; the authorization is still pending. "
+        print("No code entered; the authorization is still pending.\n"
               + tfa.finish_later_hint(pending))
         return None
     magics.drop(pending.secret)

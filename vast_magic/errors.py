@@ -58,7 +58,15 @@ def format_duration(seconds: float) -> str:
 
 def _method_words(method: str | None) -> str:
     return {"sms": "this SMS method", "totp": "this authenticator app",
-            "email": "email codes"}.get(method or "", "this method")
+            "email": "email verification"}.get(method or "", "this method")
+
+
+def _other_ways(method: str | None) -> str:
+    """The ways to verify that do not use the method in trouble."""
+    ways = {"email": "`-t email`", "totp": "`-t totp`", "sms": "`-t sms`"}
+    ways.pop(method or "", None)
+    return ("Meanwhile you can verify another way: " + ", ".join(ways.values())
+            + ", `--method-id ID` (ids from `%vast tfa status`) or `--backup-code CODE`.")
 
 
 def _lock_sentence(locked_until, now: float) -> str:
@@ -70,7 +78,8 @@ def _lock_sentence(locked_until, now: float) -> str:
     return f"It stays locked for {format_duration(left)} more."
 
 
-def _attempts_sentence(fail_count, method: str | None) -> str:
+def _attempts_sentence(fail_count, method: str | None, server_words: str) -> str:
+    """Failures so far and, where the limit is documented (SMS, TOTP), how many remain."""
     if not isinstance(fail_count, int) or isinstance(fail_count, bool):
         return "The code was wrong."
     limit = FAIL_LIMITS.get(method or "")
@@ -79,9 +88,10 @@ def _attempts_sentence(fail_count, method: str | None) -> str:
         left = max(0, limit - fail_count)
         return (f"Wrong code: {fail_count} failed attempt{plural} of {limit}; "
                 f"{left} left before {_method_words(method)} locks for {LOCK_MINUTES} minutes.")
-    return (f"Wrong code: {fail_count} failed attempt{plural} so far "
-            f"(SMS methods lock after {FAIL_LIMITS['sms']} failures, "
-            f"authenticator apps after {FAIL_LIMITS['totp']}, for {LOCK_MINUTES} minutes).")
+    # No documented limit (email, or a method id of unknown type): the server's words.
+    said = f" (the server says: {server_words})" if server_words else ""
+    return (f"Wrong code: {fail_count} failed attempt{plural} so far{said}; too many lock "
+            f"this method for {LOCK_MINUTES} minutes.")
 
 
 _OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
@@ -91,8 +101,8 @@ _OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
 MESSAGES = {
     "email_not_verified": (
         "Your account's email address is not verified, so no code can be emailed.",
-        "Verify it in the Vast.ai console (Account settings), or verify with another method: "
-        "`-t totp`, `-t sms` or `--method-id ID`."),
+        "Verify it in the Vast.ai console (Account settings), then start again. If you have "
+        "an authenticator app or an SMS method set up, `-t totp` or `-t sms` need no email."),
     "invalid_backup_code": (
         "That backup code is unknown or was already used (each works once).",
         f"Check it for typos, use another one, or verify with a code: `{AUTH_NEW} -t totp` "
@@ -127,11 +137,12 @@ MESSAGES["challenge_creation_failed"] = MESSAGES["service_unavailable"]
 
 def from_answer(status: int, data: dict, *, method: str | None = None,
                 key_source: str | None = None, method_id: int | None = None,
-                now: float | None = None) -> VastError:
+                step: int = 2, now: float | None = None) -> VastError:
     """Turn a JSON error answer into a VastError with a message and next steps.
 
     ``method`` is what the user verified with (email/sms/totp, if known), so
-    the attempts left can be counted against the documented limits.
+    the attempts left can be counted against the documented limits; ``step``
+    is 1 for the request that starts an authorization, 2 for the code.
     """
     now = time.time() if now is None else now
     code = data.get("error") if isinstance(data.get("error"), str) else None
@@ -139,26 +150,25 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
     fail_count = data.get("fail_count")
     locked_until = data.get("locked_until")
     start_again = f"Start again: {AUTH_NEW}"
-    other_way = ("Meanwhile you can verify another way: `-t email`, `--method-id ID` "
-                 "(ids from `%vast tfa status`) or `--backup-code CODE`.")
+    other_way = _other_ways(method)
     where = f" (from {key_source})" if key_source else ""
 
     def err(message, *hints):
         return VastError(message, hints, code=code, status=status, data=data)
 
     if code == "2fa_verification_failed":
+        attempts = _attempts_sentence(fail_count, method, msg)
         if isinstance(locked_until, (int, float)) and locked_until > now:
-            return err(_attempts_sentence(fail_count, method) + " "
-                       + _lock_sentence(locked_until, now), other_way)
-        return err(_attempts_sentence(fail_count, method),
+            return err(attempts + " " + _lock_sentence(locked_until, now), other_way)
+        return err(attempts,
                    f"The pending authorization is kept. Try again: {AUTH_NEW} --code CODE")
     if code == "tfa_locked":
         count = (f" after {fail_count} failed attempts"
                  if isinstance(fail_count, int) and not isinstance(fail_count, bool) else "")
+        after = ("When the lock ends, start again" if step == 1 else
+                 "A code lives 10 minutes and the lock 15, so when the lock ends, start again")
         return err(f"Too many wrong codes: {_method_words(method)} is locked{count}. "
-                   + _lock_sentence(locked_until, now),
-                   "The pending authorization is kept; finish it when the lock ends with "
-                   f"`{AUTH_NEW} --code CODE` (if it has not expired by then).", other_way)
+                   + _lock_sentence(locked_until, now), f"{after}: {AUTH_NEW}", other_way)
     if code == "2fa_expired":
         return err(f"The code expired (codes are valid for {CODE_LIFE_MINUTES} minutes); "
                    "the pending authorization was cleared.", start_again)

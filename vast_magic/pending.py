@@ -32,6 +32,7 @@ class PendingChallenge:
     expires_at: float = 0.0
     url: str = ""                     # the server step 1 went to
     key_id: str = ""                  # credentials.fingerprint() of the key step 1 used
+    asked: str = ""                   # what the user asked for: email/sms/totp/id
 
     def __post_init__(self):
         if not self.expires_at:

@@ -53,11 +53,13 @@ def next_steps(now: float | None = None) -> list[str]:
         f"Authorized: you may add a new 2FA method in the next {WINDOW_MINUTES} minutes "
         f"(until {until}).",
         "Next, add one of:",
-        "  an authenticator app: %vast tfa totp-setup, then "
-        "%vast tfa activate -t totp --secret SECRET --code CODE",
-        "  an SMS method:        %vast tfa send-sms --phone-number PHONE, then "
-        "%vast tfa activate -t sms --secret SECRET --code CODE --phone-number PHONE",
-        "  (until %vast has these commands, run the same words with `vastai` in a terminal)",
+        "  an authenticator app:  %vast tfa totp-setup",
+        "                   then  %vast tfa activate -t totp --secret SECRET --code CODE",
+        "  an SMS method:         %vast tfa send-sms --phone-number PHONE",
+        "                   then  %vast tfa activate -t sms --secret SECRET --code CODE "
+        "--phone-number PHONE",
+        "  (these are not in vast-magic yet: until they are, the `vastai` CLI takes the same "
+        "words)",
     ]
 
 
@@ -71,14 +73,17 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
                             ["Backup codes look like ABCD-EFGH-IJKL."], code="usage")
         data = client.call("POST", AUTHORIZE, {"backup_code": code}, unsafe=True)
         return Result(data, ["Backup code accepted (it cannot be used again)."] + next_steps())
+    kinds = configured_methods(client) if method_id is not None or method_type else None
     if method_id is not None:
-        method = method_kind(client, int(method_id)) or f"method {method_id}"
+        method = (kinds or {}).get(int(method_id)) or f"method {method_id}"
         body = {"tfa_method_id": int(method_id)}
-        context = {"method_id": int(method_id),
-                   "method": method if method in ("sms", "totp") else None}
     else:
         method = method_type or "email"
-        body, context = {"tfa_method": method}, {"method": method}
+        body = {"tfa_method": method}
+    if kinds == {}:  # no 2FA method yet: the server emails the code whatever was asked
+        method = "email"
+    context = {"method": method if method in ("email", "sms", "totp") else None,
+               "method_id": method_id, "step": 1}
     data = client.call("POST", AUTHORIZE, body, unsafe=True, context=context)
     secret = data.get("secret")
     if not isinstance(secret, str) or not secret:
@@ -88,24 +93,27 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
     from .credentials import fingerprint
 
     return PendingChallenge(secret=secret, method=method, method_id=method_id, url=client.url,
-                            key_id=fingerprint(client.api_key))
+                            key_id=fingerprint(client.api_key),
+                            asked=method_type or ("id" if method_id is not None else "email"))
 
 
-def method_kind(client, method_id: int) -> str | None:
-    """"sms"/"totp" for a method id, from the status (None if it cannot be told).
+def configured_methods(client) -> dict[int, str] | None:
+    """The account's methods as {id: "sms"/"totp"}, or None if they cannot be told.
 
-    Knowing the type lets the prompt name it and count failures against its
-    own limit; the status request is safe, and any trouble with it is left
-    for step 1 to report.
+    Asked before a step 1 that names a method, so the prompt can name it, the
+    failures are counted against its own limit, and an account with no method
+    yet (where the server emails the code whatever was asked) is told so. The
+    request is safe; any trouble with it is left for step 1 to report.
     """
     try:  # one attempt: step 1 reports (and retries) any trouble with the server
-        methods = client.call("GET", STATUS, attempts=1).get("methods") or []
+        methods = client.call("GET", STATUS, attempts=1).get("methods")
     except VastError:
         return None
-    for m in methods if isinstance(methods, list) else []:
-        if isinstance(m, dict) and m.get("id") == method_id and m.get("method") in ("sms", "totp"):
-            return m["method"]
-    return None
+    if not isinstance(methods, list):
+        return None
+    return {m["id"]: m["method"] for m in methods
+            if isinstance(m, dict) and isinstance(m.get("id"), int)
+            and m.get("method") in ("sms", "totp")}
 
 
 def finish(client, *, secret: str, code: str, method: str | None = None) -> Result:
@@ -139,9 +147,12 @@ def complete(client, pending: PendingChallenge, ask_code: AskCode,
 
 
 def finish_later_hint(pending: PendingChallenge) -> str:
-    return (f"When you have {pending.where()}, finish with `{AUTH_NEW} --code CODE` "
-            f"(within {pending.seconds_left() // 60:.0f} min; the secret is kept in "
-            "_vast_pending_tfa).")
+    """How to finish in a later cell: two short lines."""
+    left = pending.seconds_left()
+    life = (f"valid about {left // 60:.0f} more min" if left >= 60 else
+            "it may be about to expire; codes last 10 minutes")
+    return (f"When you have {pending.where()}, finish with: {AUTH_NEW} --code CODE\n"
+            f"({life}; the secret is kept in _vast_pending_tfa)")
 
 
 def status(client) -> dict:
