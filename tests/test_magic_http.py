@@ -209,3 +209,10 @@ def test_plain_http_only_to_this_machine(vast):
     assert api(vast.emu) == []
     port = vast.emu.url.rsplit(":", 1)[1]
     assert vast.run(f"%vast --url http://localhost:{port} tfa status").success
+
+
+def test_tls_failure_is_explained(vast):
+    """An https:// address whose other end does not speak TLS (the emulator is plain http)."""
+    port = vast.emu.url.rsplit(":", 1)[1]
+    ran = vast.run(f"%vast --retry 1 --url https://127.0.0.1:{port} tfa status")
+    assert_clean_failure(ran, "secure (TLS) connection", "REQUESTS_CA_BUNDLE")

@@ -157,6 +157,20 @@ class Client:
                 raise self._transport_error(
                     "timeout", f"No answer from {self.url} within {self.timeout:g} s.",
                     unsafe) from None
+            except requests.exceptions.SSLError:
+                self._say("← no secure connection")
+                raise VastError(f"No secure (TLS) connection to {self.url} could be made: its "
+                                "certificate was not accepted, or something in between "
+                                "intercepts the connection.",
+                                ["Check the address; behind a company proxy, point "
+                                 "REQUESTS_CA_BUNDLE at its certificate."],
+                                code="tls_error") from None
+            except requests.exceptions.ProxyError:
+                self._say("← proxy refused")
+                raise VastError("The HTTP proxy (HTTPS_PROXY / HTTP_PROXY) did not pass the "
+                                f"request on to {self.url}.",
+                                ["Check the proxy settings, or set NO_PROXY for this host."],
+                                code="proxy_error") from None
             except requests.exceptions.ConnectionError as exc:
                 refused = _refused(exc)
                 self._say("← connection refused" if refused else "← connection lost")
