@@ -232,17 +232,23 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return ns
 
 
+def leaves(node: argparse.ArgumentParser | None = None, path: tuple[str, ...] = ()):
+    """Every command's own parser, with its words: (("tfa", "auth-new"), parser), ..."""
+    node = parser() if node is None else node
+    sub = node._subparsers  # noqa: SLF001 - argparse has no public walk
+    if sub is None:
+        yield path, node
+        return
+    for name, child in sub._group_actions[0].choices.items():  # noqa: SLF001
+        yield from leaves(child, path + (name,))
+
+
 def full_help() -> str:
-    """Help for ``%vast?``: the top level and every command."""
-    top = parser()
-    parts = [top.format_help()]
-    for action in top._subparsers._group_actions:  # noqa: SLF001 - argparse has no public walk
-        for sub in action.choices.values():
-            if sub._subparsers is None:
-                continue
-            for subaction in sub._subparsers._group_actions:
-                for leaf in subaction.choices.values():
-                    parts.append(leaf.format_help())
+    """Help for ``%vast?``: the top level, then every command under a heading."""
+    parts = [parser().format_help()]
+    for path, leaf in leaves():
+        title = f"%vast {' '.join(path)}"
+        parts.append(f"{title}\n{'=' * len(title)}\n{leaf.format_help()}")
     return "\n".join(parts)
 
 

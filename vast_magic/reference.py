@@ -62,22 +62,13 @@ def _own_groups(parser: argparse.ArgumentParser):
             yield title, actions
 
 
-def _leaves(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
-    subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    if not subs:
-        yield path, parser
-        return
-    for name, child in subs[0].choices.items():
-        yield from _leaves(child, path + (name,))
-
-
 def generate() -> str:
     top = grammar.parser()
     out = [HEADER, "## Global options", ""]
     glob = next(g for g in top._action_groups  # noqa: SLF001
                 if (g.title or "").startswith("global options"))
     out += _table(glob._group_actions) + [""]  # noqa: SLF001
-    for path, leaf in _leaves(top):
+    for path, leaf in grammar.leaves():
         out += [f"## `%vast {' '.join(path)}`", ""]
         if leaf.description:
             out += [leaf.description.strip(), ""]
