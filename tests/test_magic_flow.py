@@ -331,3 +331,28 @@ def test_email_lock_names_email_and_offers_only_other_ways(vast):
     assert "`-t email`" not in ran.text
     ran = vast.run("%vast tfa auth-new")  # step 1 while email is locked
     assert_clean_failure(ran, "email verification is locked", "When the lock ends, start again")
+
+
+def test_unreadable_method_list_is_not_taken_for_no_methods(vast):
+    vast.emu.fail_next(1, status=200, content_type="application/json",
+                       body='{"success": true, "methods": [{"id": "101", "method": "totp"}]}')
+    ran = vast.run("%vast tfa auth-new -t totp")
+    assert ran.success, ran.text
+    assert "no 2FA method yet" not in ran.out
+    assert vast.user_ns[PENDING_NAME].method == "totp"
+
+
+def test_status_with_null_methods(vast):
+    vast.emu.fail_next(1, status=200, content_type="application/json",
+                       body='{"success": true, "tfa_enabled": false, "methods": null}')
+    ran = vast.run("%vast tfa status")
+    assert ran.success and "2FA is off" in repr(ran.value)
+
+
+def test_unverified_email_with_sms_points_only_to_what_works(vast, monkeypatch):
+    acct = vast.emu.add_account(email_verified=False)
+    acct.add_sms(phone="+15550002222", label="phone", is_primary=True)
+    monkeypatch.setenv("VAST_API_KEY", acct.api_key)
+    ran = vast.run("%vast tfa auth-new -t sms")
+    assert_clean_failure(ran, "not verified", "-t totp", "--backup-code")
+    assert "-t sms" not in ran.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from magic_fixtures import assert_clean_failure
 
 from vast_magic.emulator import DEMO_KEYS
@@ -216,3 +218,29 @@ def test_tls_failure_is_explained(vast):
     port = vast.emu.url.rsplit(":", 1)[1]
     ran = vast.run(f"%vast --retry 1 --url https://127.0.0.1:{port} tfa status")
     assert_clean_failure(ran, "secure (TLS) connection", "REQUESTS_CA_BUNDLE")
+
+
+@pytest.mark.parametrize("url, words", [
+    ("http://evil.example\\@127.0.0.1:8765", "characters a server address does not need"),
+    ("http://user@127.0.0.1:8765", "characters a server address does not need"),
+    ("http://[::1", "not a valid URL"),
+])
+def test_tricky_addresses_are_refused_before_any_request(vast, url, words):
+    ran = vast.run(f"%vast --url '{url}' tfa status")
+    assert_clean_failure(ran, words)
+    assert api(vast.emu) == []
+
+
+def test_code_with_a_bad_url_and_a_pending_without_one(vast):
+    from vast_magic.pending import PendingChallenge
+
+    vast.user_ns[PENDING_NAME] = PendingChallenge(secret="s", method="email")
+    ran = vast.run("%vast tfa auth-new --code 123456 --url console.vast.ai")
+    assert_clean_failure(ran, "must start with https://")
+    assert PENDING_NAME in vast.user_ns
+
+
+def test_ctrl_c_during_the_method_lookup_says_no_code_was_requested(vast):
+    ran = _run_with_ctrl_c(vast, "%vast tfa auth-new -t totp")
+    assert_clean_failure(ran, "looking up your 2FA methods", "no code was requested")
+    assert api(vast.emu, "POST") == []

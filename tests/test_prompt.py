@@ -126,6 +126,7 @@ def test_simple_prompt_reads_a_line_and_checks_it(vast, monkeypatch):
     totp = [m for m in emu.account(KEY).methods if m.method == "totp"][0]
     vast.vast_magics.code_prompt = "auto"
     monkeypatch.setattr(vast, "simple_prompt", True, raising=False)
+    monkeypatch.setattr("vast_magic.prompt._stdin_is_a_terminal", lambda: True)
     answers = iter(["12345", emu.totp_now(totp)])
     asked = []
 
@@ -139,3 +140,15 @@ def test_simple_prompt_reads_a_line_and_checks_it(vast, monkeypatch):
     assert "is not a 2FA code" in ran.out and "Authorized" in ran.out
     assert len(asked) == 2 and asked[0].startswith("Enter the 2FA code (totp")
     assert len([r for r in emu.log if r.method == "PUT"]) == 1
+
+
+def test_piped_ipython_does_not_read_the_script_as_codes(vast, monkeypatch):
+    """`ipython < script.ipy` turns simple_prompt on with stdin not a terminal: the
+    following lines are code, so nothing is asked and the challenge waits."""
+    vast.vast_magics.code_prompt = "auto"
+    monkeypatch.setattr(vast, "simple_prompt", True, raising=False)
+    monkeypatch.setattr("vast_magic.prompt._stdin_is_a_terminal", lambda: False)
+    monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("input() was called"))
+    ran = vast.run("%vast tfa auth-new")
+    assert ran.success and "--code CODE" in ran.out
+    assert PENDING_NAME in vast.user_ns

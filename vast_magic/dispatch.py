@@ -63,22 +63,38 @@ def server_url(magics, opts) -> str:
     if not url.lower().startswith(("https://", "http://")):
         raise UsageError(f"The server address {url!r} {where} must start with https:// "
                          f"(default {grammar.DEFAULT_URL}).")
-    if url.lower().startswith("http://") and not _loopback(url):
+    if any(ch in url for ch in "\\@") or not url.isprintable() or " " in url:
+        raise UsageError(f"The server address {url!r} {where} has characters a server "
+                         "address does not need (\\, @, spaces): give just "
+                         "https://host[:port].")
+    host = _host(url)
+    if host is None:
+        raise UsageError(f"The server address {url!r} {where} is not a valid URL: give "
+                         "https://host[:port].")
+    if url.lower().startswith("http://") and not _loopback(host):
         raise UsageError(f"The server address {url!r} {where} is plain http: your API key "
                          "would travel unencrypted. Use https:// (plain http is accepted "
                          "only for a server on this machine, such as the emulator).")
     return url
 
 
-def _loopback(url: str) -> bool:
-    import ipaddress
-    from urllib.parse import urlsplit
+def _host(url: str) -> str | None:
+    """The host requests will connect to (parsed as requests parses it), or None."""
+    try:
+        from urllib3.util import parse_url
 
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
+        return parse_url(url).host or None
+    except ValueError:  # urllib3's LocationParseError is a ValueError
+        return None
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
@@ -208,7 +224,7 @@ def _pending_server(magics, opts, pending) -> str:
     if started and opts.url.rstrip("/") != started:
         raise UsageError(f"The pending authorization was started at {pending.url}, not at "
                          f"{opts.url}; finish it without --url (it is kept).")
-    return opts.url
+    return server_url(magics, opts)
 
 
 def status(magics, opts):

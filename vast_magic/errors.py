@@ -100,9 +100,10 @@ _OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
 #: own text ({detail}): code -> (what happened, what to do next).
 MESSAGES = {
     "email_not_verified": (
-        "Your account's email address is not verified, so no code can be emailed.",
-        "Verify it in the Vast.ai console (Account settings), then start again. If you have "
-        "an authenticator app or an SMS method set up, `-t totp` or `-t sms` need no email."),
+        "Your account's email address is not verified; the server sends no code (by email "
+        "or SMS) until it is.",
+        "Verify it in the Vast.ai console (Account settings), then start again. Meanwhile an "
+        "authenticator app (`-t totp`) or a backup code (`--backup-code CODE`) still work."),
     "invalid_backup_code": (
         "That backup code is unknown or was already used (each works once).",
         f"Check it for typos, use another one, or verify with a code: `{AUTH_NEW} -t totp` "

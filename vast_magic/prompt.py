@@ -90,9 +90,18 @@ def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
     terminal = _terminal(shell)
     if setting == "terminal" or (setting == "auto" and terminal == "full"):
         return terminal_asker()
-    if setting == "auto" and terminal == "simple":
+    if setting == "auto" and terminal == "simple" and _stdin_is_a_terminal():
         return line_asker(input, say)
-    return None
+    return None  # e.g. `ipython < script.ipy`: the next lines are code, not answers
+
+
+def _stdin_is_a_terminal() -> bool:
+    import sys
+
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def ask_hidden(shell, setting: str, message: str) -> str | None:

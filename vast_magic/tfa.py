@@ -73,7 +73,14 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
                             ["Backup codes look like ABCD-EFGH-IJKL."], code="usage")
         data = client.call("POST", AUTHORIZE, {"backup_code": code}, unsafe=True)
         return Result(data, ["Backup code accepted (it cannot be used again)."] + next_steps())
-    kinds = configured_methods(client) if method_id is not None or method_type else None
+    kinds = None
+    if method_id is not None or method_type in ("sms", "totp"):
+        try:
+            kinds = configured_methods(client)
+        except KeyboardInterrupt:
+            raise VastError("Interrupted while looking up your 2FA methods; no code was "
+                            "requested.", [f"Start again: {AUTH_NEW}"],
+                            code="interrupted") from None
     if method_id is not None:
         method = (kinds or {}).get(int(method_id)) or f"method {method_id}"
         body = {"tfa_method_id": int(method_id)}
@@ -97,8 +104,9 @@ def start(client, *, method_type: str | None = None, method_id: int | None = Non
                             asked=method_type or ("id" if method_id is not None else "email"))
 
 
-def configured_methods(client) -> dict[int, str] | None:
-    """The account's methods as {id: "sms"/"totp"}, or None if they cannot be told.
+def configured_methods(client) -> dict | None:
+    """The account's methods as {id: "sms"/"totp"} ({} when it has none), or None
+    if they cannot be told.
 
     Asked before a step 1 that names a method, so the prompt can name it, the
     failures are counted against its own limit, and an account with no method
@@ -111,9 +119,10 @@ def configured_methods(client) -> dict[int, str] | None:
         return None
     if not isinstance(methods, list):
         return None
-    return {m["id"]: m["method"] for m in methods
-            if isinstance(m, dict) and isinstance(m.get("id"), int)
-            and m.get("method") in ("sms", "totp")}
+    kinds = {m.get("id"): m.get("method") for m in methods if isinstance(m, dict)}
+    if methods and not kinds:
+        return None  # methods we cannot read: tell nothing rather than "none"
+    return kinds
 
 
 def finish(client, *, secret: str, code: str, method: str | None = None) -> Result:
@@ -157,7 +166,7 @@ def finish_later_hint(pending: PendingChallenge) -> str:
 
 def status(client) -> dict:
     data = client.call("GET", STATUS)
-    methods = data.get("methods", [])
+    methods = data.get("methods") or []
     if not isinstance(methods, list) or not all(isinstance(m, dict) for m in methods):
         raise VastError("The server's status answer has an unexpected shape ('methods' is not "
                         "a list of methods).", ["Run it again with --raw to see the answer."],
