@@ -160,18 +160,28 @@ def test_empty_api_key_falls_through(vast):
 
 def _run_with_ctrl_c(shell, cell: str):
     """Run a cell whose request the server delays, pressing Ctrl-C (SIGINT to the
-    main thread) while it waits."""
+    main thread) once the server has the request, as a person would while waiting."""
     import signal
     import threading
+    import time
 
-    shell.emu.fail_next(1, delay=2.0)
+    emu = shell.emu
+    emu.fail_next(1, delay=3.0)
+    seen = len(emu.log)
     main = threading.main_thread().ident
-    timer = threading.Timer(0.3, lambda: signal.pthread_kill(main, signal.SIGINT))
-    timer.start()
+
+    def press_ctrl_c():
+        deadline = time.monotonic() + 10
+        while len(emu.log) == seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        signal.pthread_kill(main, signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c)
+    presser.start()
     try:
         return shell.run(cell)
     finally:
-        timer.join()
+        presser.join()
 
 
 def test_ctrl_c_during_a_request_is_a_message_and_keeps_the_challenge(vast):
