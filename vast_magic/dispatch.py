@@ -15,7 +15,7 @@ import sys
 from IPython.core.error import UsageError
 
 from . import credentials, grammar, prompt, tfa
-from .errors import AUTH_NEW, VastError
+from .errors import AUTH_NEW, CODE_LIFE_MINUTES, VastError
 from .pending import PendingChallenge
 from .render import RawAnswer, StatusView
 
@@ -128,12 +128,13 @@ def started_message(pending: PendingChallenge) -> str:
     with_id = f" (method {pending.method_id})" if pending.method_id is not None else ""
     if pending.method == "email" and pending.asked not in ("", "email"):
         return ("This account has no 2FA method yet, so the server emailed the code instead "
-                "(valid 10 minutes).")
+                f"(valid {CODE_LIFE_MINUTES} minutes).")
     if pending.method == "email":
-        return "Authorization started: a 6-digit code was emailed to you (valid 10 minutes)."
+        return ("Authorization started: a 6-digit code was emailed to you "
+                f"(valid {CODE_LIFE_MINUTES} minutes).")
     if pending.method == "sms":
         return (f"Authorization started with SMS{with_id}: a 6-digit code was texted to you "
-                "(valid 10 minutes).")
+                f"(valid {CODE_LIFE_MINUTES} minutes).")
     if pending.method == "totp":
         return (f"Authorization started with your authenticator app{with_id}: use the code "
                 "it shows now.")

@@ -167,7 +167,8 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
         count = (f" after {fail_count} failed attempts"
                  if isinstance(fail_count, int) and not isinstance(fail_count, bool) else "")
         after = ("When the lock ends, start again" if step == 1 else
-                 "A code lives 10 minutes and the lock 15, so when the lock ends, start again")
+                 f"A code lives {CODE_LIFE_MINUTES} minutes and the lock {LOCK_MINUTES}, so when "
+                 "the lock ends, start again")
         return err(f"Too many wrong codes: {_method_words(method)} is locked{count}. "
                    + _lock_sentence(locked_until, now), f"{after}: {AUTH_NEW}", other_way)
     if code == "2fa_expired":

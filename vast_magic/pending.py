@@ -6,9 +6,10 @@ import html
 import time
 from dataclasses import dataclass, field
 
+from .errors import CODE_LIFE_MINUTES
 from .magic import PENDING_NAME  # noqa: F401 - the documented name in the user namespace
 
-CODE_LIFE = 600.0  # seconds: a sent code is valid for 10 minutes
+CODE_LIFE = CODE_LIFE_MINUTES * 60.0  # seconds a sent code is valid
 
 
 def clock(seconds: float) -> str:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .errors import AUTH_NEW, VastError
+from .errors import AUTH_NEW, CODE_LIFE_MINUTES, VastError
 from .pending import PendingChallenge
 
 AUTHORIZE = "/tfa/authorize-new-method/"
@@ -159,7 +159,7 @@ def finish_later_hint(pending: PendingChallenge) -> str:
     """How to finish in a later cell: two short lines."""
     left = pending.seconds_left()
     life = (f"valid about {left // 60:.0f} more min" if left >= 60 else
-            "it may be about to expire; codes last 10 minutes")
+            f"it may be about to expire; codes last {CODE_LIFE_MINUTES} minutes")
     return (f"When you have {pending.where()}, finish with: {AUTH_NEW} --code CODE\n"
             f"({life}; the secret is kept in _vast_pending_tfa)")
 
