@@ -1,15 +1,12 @@
-"""The %vast grammar, help, and where the API key comes from."""
+"""The %vast grammar, help, settings and tab completion (the API key: test_credentials.py)."""
 
 from __future__ import annotations
-
-import os
-import stat
 
 import pytest
 from IPython.core.error import UsageError
 from magic_fixtures import assert_clean_failure
 
-from vast_magic import credentials, grammar
+from vast_magic import grammar
 
 # -- grammar ------------------------------------------------------------------
 
@@ -97,117 +94,7 @@ def test_usage_errors_fail_the_cell_without_traceback(ip):
                          "use one or the other")
 
 
-# -- where the key comes from --------------------------------------------------
-
-def _write(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-
-
-def test_key_order(home, memory_keyring, monkeypatch):
-    env = {"HOME": str(home)}
-    cfg = home / ".config" / "vastai"
-    assert credentials.resolve(None, env) is None
-    _write(home / ".vast_api_key", "legacy\n")
-    assert credentials.resolve(None, env) == ("legacy", str(home / ".vast_api_key"))
-    _write(cfg / "vast_api_key", "cli-file")
-    assert credentials.resolve(None, env).value == "cli-file"
-    memory_keyring.set_password("vast.ai", "api_key", "from-keyring")
-    assert credentials.resolve(None, env).value == "from-keyring"
-    _write(cfg / "vast_tfa_key", "session-file")
-    assert credentials.resolve(None, env).value == "session-file"
-    memory_keyring.set_password("vast.ai", "tfa_session_key", "session-keyring")
-    assert credentials.resolve(None, env).value == "session-keyring"
-    env["VAST_API_KEY"] = "from-env"
-    assert credentials.resolve(None, env) == ("from-env", "VAST_API_KEY")
-    assert credentials.resolve("from-flag", env) == ("from-flag", "--api-key")
-
-
-def test_empty_values_fall_through(home, memory_keyring):
-    env = {"HOME": str(home), "VAST_API_KEY": "  "}
-    _write(home / ".config" / "vastai" / "vast_api_key", "\n")
-    _write(home / ".vast_api_key", "legacy")
-    assert credentials.resolve("", env).value == "legacy"
-
-
-def test_xdg_config_home_is_honoured(home, tmp_path, memory_keyring):
-    xdg = tmp_path / "xdg"
-    _write(xdg / "vastai" / "vast_api_key", "xdg-key")
-    _write(home / ".config" / "vastai" / "vast_api_key", "home-key")
-    assert credentials.resolve(None, {"HOME": str(home), "XDG_CONFIG_HOME": str(xdg)}).value \
-        == "xdg-key"
-
-
-def test_keyring_errors_never_surface(home):
-    import keyring
-    from keyring.backend import KeyringBackend
-
-    class Broken(KeyringBackend):
-        priority = 5
-
-        def get_password(self, service, username):
-            raise RuntimeError("D-Bus is down")
-
-        def set_password(self, service, username, password):
-            raise RuntimeError("D-Bus is down")
-
-        def delete_password(self, service, username):
-            raise RuntimeError("D-Bus is down")
-
-    old = keyring.get_keyring()
-    keyring.set_keyring(Broken())
-    try:
-        _write(home / ".vast_api_key", "legacy")
-        assert credentials.resolve(None, {"HOME": str(home)}).value == "legacy"
-        message = credentials.store("k", {"HOME": str(home)})
-        assert "0600" in message
-    finally:
-        keyring.set_keyring(old)
-
-
-def test_set_api_key_goes_to_the_keyring(ip, memory_keyring, home):
-    ran = ip.run("%vast set api-key my-secret-key")
-    assert ran.success, ran.text
-    assert memory_keyring.store[("vast.ai", "api_key")] == "my-secret-key"
-    assert "keyring" in ran.out
-    assert "my-secret-key" not in ran.out
-    assert "Warning" in ran.err and "history" in ran.err
-    assert not (home / ".config" / "vastai" / "vast_api_key").exists()
-
-
-def test_set_api_key_from_a_variable_does_not_warn(ip, memory_keyring):
-    ip.user_ns["k"] = "key-in-a-variable"
-    ran = ip.run("%vast set api-key $k", store_history=True)
-    assert ran.success and "Warning" not in ran.err
-    assert memory_keyring.store[("vast.ai", "api_key")] == "key-in-a-variable"
-
-
-def test_set_api_key_without_keyring_writes_0600_file(ip, no_keyring, home):
-    cfg = home / ".config" / "vastai"
-    cfg.mkdir(parents=True)
-    (cfg / "vast_api_key").write_text("old")
-    os.chmod(cfg / "vast_api_key", 0o644)
-    ran = ip.run("%vast set api-key new-key")
-    assert ran.success, ran.text
-    path = cfg / "vast_api_key"
-    assert path.read_text() == "new-key"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert "0600" in ran.out and str(path) in ran.out
-
-
-def test_set_api_key_asks_with_a_hidden_prompt(ip, memory_keyring):
-    from prompt_toolkit.application import create_app_session
-    from prompt_toolkit.input import create_pipe_input
-    from prompt_toolkit.output import DummyOutput
-
-    ip.vast_magics.code_prompt = "terminal"
-    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-        pipe.send_text("typed-hidden-key\r")
-        ran = ip.run("%vast set api-key")
-    assert ran.success, ran.text
-    assert memory_keyring.store[("vast.ai", "api_key")] == "typed-hidden-key"
-    assert "typed-hidden-key" not in ran.text and "Warning" not in ran.err
-
+# -- settings and tab completion -----------------------------------------------
 
 def test_settings_via_config(ip):
     ip.run("%config VastMagics.retry = 0")  # refused by the validator (IPython logs it)
@@ -251,22 +138,3 @@ def test_unload_removes_the_completer(ip):
         assert complete_vast not in ip.Completer.custom_matchers
     finally:
         ip.run_line_magic("load_ext", "vast_magic")
-
-
-def test_key_file_written_by_notepad_is_cleaned(home, memory_keyring):
-    _write(home / ".config" / "vastai" / "vast_api_key", "\ufeffabc123\r\nsecond line\r\n")
-    assert credentials.resolve(None, {"HOME": str(home)}).value == "abc123"
-
-
-def test_a_key_that_cannot_be_sent_is_refused_by_source_not_value(home, memory_keyring):
-    from vast_magic.errors import VastError
-
-    with pytest.raises(VastError) as info:
-        credentials.resolve(None, {"HOME": str(home), "VAST_API_KEY": "clé-secrète"})
-    assert "VAST_API_KEY" in str(info.value) and "clé" not in str(info.value)
-
-
-def test_set_api_key_refuses_unsendable_keys(ip, memory_keyring):
-    ran = ip.run("%vast set api-key 'clé'")
-    assert_clean_failure(ran, "cannot have")
-    assert memory_keyring.store == {}

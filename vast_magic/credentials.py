@@ -11,6 +11,7 @@ Order (the first non-empty wins; an empty value falls through):
 
 The keyring is imported on first use; on a machine without a usable backend
 (CI, containers) every keyring error is swallowed and the files are used.
+``store`` says which key later lines will send when another one comes first.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from typing import Mapping, NamedTuple
 KEYRING_SERVICE = "vast.ai"
 API_KEY_NAME = "api_key"
 SESSION_KEY_NAME = "tfa_session_key"
+# Sources named in messages (the files are named by their path).
+ENV_SOURCE = "VAST_API_KEY"
+SESSION_IN_KEYRING = "the 2FA session key in the keyring"
+KEY_IN_KEYRING = "the keyring"
 
 
 class Key(NamedTuple):
@@ -35,6 +40,16 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "vastai"
 
 
+def key_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where the CLI keeps the API key when there is no keyring."""
+    return config_dir(env) / "vast_api_key"
+
+
+def session_file(env: Mapping[str, str] | None = None) -> Path:
+    """Where the CLI keeps a 2FA session key."""
+    return config_dir(env) / "vast_tfa_key"
+
+
 def _home(env: Mapping[str, str]) -> Path:
     return Path(env.get("HOME") or Path.home())
 
@@ -46,12 +61,22 @@ def _read(path: Path) -> str:
         return ""
 
 
+def _text(raw: object) -> str:
+    """A keyring answer as text: bytes are decoded (UTF-8), anything else is absent."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode()
+        except UnicodeDecodeError:
+            return ""
+    return raw.strip() if isinstance(raw, str) else ""
+
+
 def keyring_get(name: str) -> str:
     """A value from the system keyring, or "" (never raises)."""
     try:
         import keyring
 
-        return (keyring.get_password(KEYRING_SERVICE, name) or "").strip()
+        return _text(keyring.get_password(KEYRING_SERVICE, name))
     except Exception:  # noqa: BLE001 - no backend, locked, D-Bus down...: fall through
         return ""
 
@@ -66,7 +91,7 @@ def keyring_set(name: str, value: str) -> str | None:
         if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
             return None
         keyring.set_password(KEYRING_SERVICE, name, value)
-        if keyring.get_password(KEYRING_SERVICE, name) != value:
+        if keyring_get(name) != value:
             return None
         return type(backend).__name__
     except Exception:  # noqa: BLE001
@@ -76,12 +101,13 @@ def keyring_set(name: str, value: str) -> str | None:
 def _candidates(flag: str | None, env: Mapping[str, str]):
     """(where, value) in order of precedence; each value is read only when reached."""
     yield "--api-key", flag or ""
-    yield "VAST_API_KEY", env.get("VAST_API_KEY", "")
-    yield "the 2FA session key in the keyring", keyring_get(SESSION_KEY_NAME)
-    cfg = config_dir(env)
-    yield str(cfg / "vast_tfa_key"), _read(cfg / "vast_tfa_key")
-    yield "the keyring", keyring_get(API_KEY_NAME)
-    yield str(cfg / "vast_api_key"), _read(cfg / "vast_api_key")
+    yield ENV_SOURCE, env.get("VAST_API_KEY", "")
+    yield SESSION_IN_KEYRING, keyring_get(SESSION_KEY_NAME)
+    session = session_file(env)
+    yield str(session), _read(session)
+    yield KEY_IN_KEYRING, keyring_get(API_KEY_NAME)
+    api = key_file(env)
+    yield str(api), _read(api)
     legacy = _home(env) / ".vast_api_key"
     yield str(legacy), _read(legacy)
 
@@ -104,25 +130,31 @@ def fingerprint(value: str | None) -> str:
     return hashlib.sha256((value or "").encode()).hexdigest()[:12]
 
 
+def _first(flag: str | None, env: Mapping[str, str] | None) -> Key | None:
+    """The first non-empty key, sendable or not."""
+    for source, value in _candidates(flag, os.environ if env is None else env):
+        value = clean(value)
+        if value:
+            return Key(value, source)
+    return None
+
+
 def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Key | None:
     """The key to send, or None when there is none anywhere.
 
     Raises VastError (naming where the key came from, never the key) when the
     first key found cannot be sent in an HTTP header.
     """
-    for source, value in _candidates(flag, os.environ if env is None else env):
-        value = clean(value)
-        if value:
-            if not sendable(value):
-                from .errors import VastError
+    key = _first(flag, env)
+    if key and not sendable(key.value):
+        from .errors import VastError
 
-                raise VastError(
-                    f"The API key from {source} contains characters an API key cannot have "
-                    "(non-ASCII or control characters), so nothing was sent.",
-                    ["Copy the key again from https://cloud.vast.ai/manage-keys/ and store it "
-                     "with `%vast set api-key`."], code="bad_api_key")
-            return Key(value, source)
-    return None
+        raise VastError(
+            f"The API key from {key.source} contains characters an API key cannot have "
+            "(non-ASCII or control characters), so nothing was sent.",
+            ["Copy the key again from https://cloud.vast.ai/manage-keys/ and store it "
+             "with `%vast set api-key`."], code="bad_api_key")
+    return key
 
 
 NO_KEY_HELP = (
@@ -133,10 +165,23 @@ NO_KEY_HELP = (
 )
 
 
+def _make_private_dir(folder: Path) -> None:
+    """Create folder and its missing parents as 0700 whatever the umask; folders
+    that already exist keep their mode."""
+    for path in reversed([folder, *folder.parents]):
+        if path.exists():
+            continue
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:  # made meanwhile by someone else: theirs
+            continue
+        os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+
+
 def write_key_file(value: str, env: Mapping[str, str] | None = None) -> Path:
     """Write the CLI's key file, readable by the owner only (mode 0600)."""
-    path = config_dir(env) / "vast_api_key"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = key_file(env)
+    _make_private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)  # an existing file keeps its old mode otherwise
@@ -146,11 +191,61 @@ def write_key_file(value: str, env: Mapping[str, str] | None = None) -> Path:
     return path
 
 
+def _why_not_written(exc: OSError, path: Path) -> str:
+    """Why writing path failed, in words rather than an errno."""
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a folder, not a file"
+    if isinstance(exc, NotADirectoryError):
+        blocker = next((p for p in reversed(path.parents) if p.exists() and not p.is_dir()),
+                       path.parent)
+        return f"{blocker} is a file, not a folder"
+    if isinstance(exc, PermissionError):
+        return f"you are not allowed to write {exc.filename or path}"
+    return exc.strerror or type(exc).__name__
+
+
+def _who_comes_first(value: str, env: Mapping[str, str] | None) -> str:
+    """"" if later lines send value; otherwise which key they send, why, and the fix."""
+    winner = _first(None, env)
+    if winner and fingerprint(winner.value) == fingerprint(value):
+        return ""
+    if winner is None:
+        return "But it cannot be read back, so later %vast lines will find no key."
+    then = "so later %vast lines keep sending that key"
+    session = str(session_file(env))
+    fixes = {
+        ENV_SOURCE: f"But VAST_API_KEY is set in this environment and comes first, {then}; "
+                    "unset it (`%env VAST_API_KEY=`) to use the stored one.",
+        SESSION_IN_KEYRING: f"But a 2FA session key in the keyring comes first, {then}; remove "
+                            "it with `keyring del vast.ai tfa_session_key` to use the stored one.",
+        session: f"But the 2FA session key in {session} comes first, {then}; delete "
+                      "that file to use the stored one.",
+        KEY_IN_KEYRING: "But the keyring holds another API key, which comes first and could not "
+                        f"be replaced, {then}; remove it with `keyring del vast.ai api_key` "
+                        "(or fix the keyring) to use the stored one.",
+    }
+    return fixes.get(winner.source, f"But the key from {winner.source} comes first, {then}.")
+
+
 def store(value: str, env: Mapping[str, str] | None = None) -> str:
-    """Store the API key; returns a sentence saying where it went."""
+    """Store the API key; returns the text to show: where it went and, if another key
+    comes first, which key later lines will send. Raises VastError if it cannot be stored."""
     backend = keyring_set(API_KEY_NAME, value)
     if backend:
-        return f"Stored your API key in the system keyring ({backend})."
-    path = write_key_file(value, env)
-    return (f"No usable system keyring here, so the key was written to {path} "
-            "(readable by you only, mode 0600).")
+        where = f"Stored your API key in the system keyring ({backend})."
+    else:
+        path = key_file(env)
+        try:
+            write_key_file(value, env)
+        except OSError as exc:
+            from .errors import VastError
+
+            raise VastError(
+                f"No usable system keyring here, and {path} could not be written "
+                f"({_why_not_written(exc, path)}), so nothing was stored.",
+                ["Set VAST_API_KEY in the kernel's environment instead, or fix that (the key "
+                 f"file goes in the folder {path.parent}) and run `%vast set api-key` again."],
+                code="key_not_stored") from None
+        where = (f"No usable system keyring here, so the key was written to {path} "
+                 "(readable by you only, mode 0600).")
+    return "\n".join(filter(None, (where, _who_comes_first(value, env))))
