@@ -25,7 +25,7 @@ before = set(sys.modules)
 t = time.perf_counter()
 shell.run_line_magic("load_ext", sys.argv[1])
 ms = (time.perf_counter() - t) * 1000
-heavy = sorted(m for m in ("requests", "urllib3", "keyring", "vast_magic.dispatch")
+heavy = sorted(m for m in ("requests", "urllib3", "keyring", "vast_magic.context")
                if m in sys.modules and m not in before)
 print(json.dumps({"ms": ms, "heavy": heavy}))
 """

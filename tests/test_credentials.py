@@ -6,10 +6,10 @@ import os
 import stat
 
 import pytest
-from magic_fixtures import assert_clean_failure
+from helpers import assert_clean_failure
 
 from vast_magic import credentials
-from vast_magic.errors import VastError
+from vast_magic.api.errors import VastError
 
 # -- where the key comes from --------------------------------------------------
 
@@ -129,7 +129,7 @@ def test_key_file_written_by_notepad_is_cleaned(home, memory_keyring):
 
 
 def test_a_key_that_cannot_be_sent_is_refused_by_source_not_value(home, memory_keyring):
-    from vast_magic.errors import VastError
+    from vast_magic.api.errors import VastError
 
     with pytest.raises(VastError) as info:
         credentials.resolve(None, {"HOME": str(home), "VAST_API_KEY": "clé-secrète"})

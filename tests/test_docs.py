@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from magic_fixtures import DOCUMENTED_ERROR_CODES
+from helpers import DOCUMENTED_ERROR_CODES
 
 from vast_magic import reference
 

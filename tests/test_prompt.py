@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from magic_fixtures import assert_clean_failure
+from helpers import assert_clean_failure
 from prompt_toolkit.application import create_app_session
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from vast_magic.emulator import DEMO_KEYS
-from vast_magic.magic import PENDING_NAME
-from vast_magic.pending import PendingChallenge
+from vast_magic.constants import PENDING_NAME
+from vast_magic.api.challenge import Challenge
 from vast_magic.prompt import prompt_text
 
 KEY = DEMO_KEYS["multi"]
@@ -19,7 +19,7 @@ KEY = DEMO_KEYS["multi"]
 @pytest.fixture
 def terminal(vast):
     """The shell with its prompt reading from a pipe; ``type`` feeds keystrokes."""
-    vast.vast_magics.code_prompt = "terminal"
+    vast.magics.code_prompt = "terminal"
     with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
         vast.type = pipe.send_text
         yield vast
@@ -36,7 +36,7 @@ def _type_code_when_sent(shell, channel, keys_before="", keys_after="\r"):
 
 
 def test_prompt_text_shows_method_and_time_left():
-    pending = PendingChallenge(secret="s", method="sms")
+    pending = Challenge(secret="s", method="sms")
     assert prompt_text(pending).startswith("Enter the 2FA code (sms, 9:5")
     pending.expires_at = pending.sent_at - 1
     assert "expired" in prompt_text(pending)
@@ -124,8 +124,8 @@ def test_simple_prompt_reads_a_line_and_checks_it(vast, monkeypatch):
     """`ipython --simple-prompt` (Emacs, IDEs, piped stdin): input(), typos refused here."""
     emu = vast.emu
     totp = [m for m in emu.account(KEY).methods if m.method == "totp"][0]
-    vast.vast_magics.code_prompt = "auto"
-    monkeypatch.setattr(vast, "simple_prompt", True, raising=False)
+    vast.magics.code_prompt = "auto"
+    monkeypatch.setattr(vast.shell, "simple_prompt", True, raising=False)
     monkeypatch.setattr("vast_magic.prompt._stdin_is_a_terminal", lambda: True)
     answers = iter(["12345", emu.totp_now(totp)])
     asked = []
@@ -145,8 +145,8 @@ def test_simple_prompt_reads_a_line_and_checks_it(vast, monkeypatch):
 def test_piped_ipython_does_not_read_the_script_as_codes(vast, monkeypatch):
     """`ipython < script.ipy` turns simple_prompt on with stdin not a terminal: the
     following lines are code, so nothing is asked and the challenge waits."""
-    vast.vast_magics.code_prompt = "auto"
-    monkeypatch.setattr(vast, "simple_prompt", True, raising=False)
+    vast.magics.code_prompt = "auto"
+    monkeypatch.setattr(vast.shell, "simple_prompt", True, raising=False)
     monkeypatch.setattr("vast_magic.prompt._stdin_is_a_terminal", lambda: False)
     monkeypatch.setattr("builtins.input", lambda prompt: pytest.fail("input() was called"))
     ran = vast.run("%vast tfa auth-new")

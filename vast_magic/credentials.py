@@ -147,7 +147,7 @@ def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Ke
     """
     key = _first(flag, env)
     if key and not sendable(key.value):
-        from .errors import VastError
+        from .api.errors import VastError
 
         raise VastError(
             f"The API key from {key.source} contains characters an API key cannot have "
@@ -238,7 +238,7 @@ def store(value: str, env: Mapping[str, str] | None = None) -> str:
         try:
             write_key_file(value, env)
         except OSError as exc:
-            from .errors import VastError
+            from .api.errors import VastError
 
             raise VastError(
                 f"No usable system keyring here, and {path} could not be written "

@@ -14,8 +14,7 @@ import shlex
 
 from IPython.core.error import UsageError
 
-from .magic import DEFAULT_URL
-METHOD_TYPES = ("email", "sms", "totp")
+from .constants import DEFAULT_URL
 
 # Global options and their defaults.  They are declared with SUPPRESS on every
 # parser that accepts them so a value given before the command is not
@@ -56,15 +55,6 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _method_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"a method id is a number (the 'id' column of `%vast tfa status`), got {text!r}"
-        ) from None
-
-
 def _global_options() -> argparse.ArgumentParser:
     g = argparse.ArgumentParser(add_help=False)
     opts = g.add_argument_group("global options (before or after the command)")
@@ -81,84 +71,40 @@ def _global_options() -> argparse.ArgumentParser:
     return g
 
 
-AUTH_NEW_DESCRIPTION = """\
-Authorize your account to add a new 2FA method.
-
-Step 1 sends a code by email (the default, and the only choice while the
-account has no 2FA method), by SMS, or asks your authenticator app; or a
-backup code authorizes at once.  Step 2 sends the code back: a prompt asks for
-it in a terminal (and in Jupyter when the front end allows input); elsewhere,
-finish in a later cell with `%vast tfa auth-new --code CODE`.  The pending
-challenge is kept in the variable _vast_pending_tfa until it succeeds or
-expires.  A successful authorization opens a 30-minute window to add a method.
-"""
-
-AUTH_NEW_EPILOG = """\
-examples:
-  %vast tfa auth-new                      email a code, then ask for it
-  %vast tfa auth-new -t totp              verify with your authenticator app
-  %vast tfa auth-new --method-id 456      a method from `%vast tfa status`
-  %vast tfa auth-new --backup-code ABCD-EFGH-IJKL
-  %vast tfa auth-new --code 123456        finish the pending authorization
-  %vast tfa auth-new --secret S --code 123456
-"""
-
-
 def build_parser() -> VastArgumentParser:
-    """Build the whole ``%vast`` command tree."""
+    """Build the whole ``%vast`` command tree from the registry of commands."""
+    from .commands import GROUPS, REGISTRY
+
     glob = _global_options()
     fmt = argparse.RawDescriptionHelpFormatter
     top = VastArgumentParser(
         prog="%vast", parents=[glob], formatter_class=fmt,
         description="Vast.ai account-security (2FA) commands for IPython and Jupyter.",
         epilog="Run `%vast COMMAND --help` for a command's options.")
-    commands = top.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    commands.required = True
-
-    tfa = commands.add_parser("tfa", parents=[glob], formatter_class=fmt,
-                              help="two-factor authentication (2FA)",
-                              description="Two-factor authentication (2FA) commands.")
-    tfa_cmds = tfa.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", title="subcommands")
-    tfa_cmds.required = True
-
-    auth = tfa_cmds.add_parser(
-        "auth-new", parents=[glob], formatter_class=fmt,
-        help="authorize your account to add a new 2FA method",
-        description=AUTH_NEW_DESCRIPTION, epilog=AUTH_NEW_EPILOG)
-    step1 = auth.add_argument_group("step 1: choose how to verify (one of)")
-    choose = step1.add_mutually_exclusive_group()
-    choose.add_argument("-t", "--method-type", choices=METHOD_TYPES, default=None,
-                        help="verify with your one method of this type (default email)")
-    choose.add_argument("-id", "--method-id", type=_method_id, metavar="ID",
-                        help="verify with this method (the 'id' from `%%vast tfa status`)")
-    choose.add_argument("-bc", "--backup-code", metavar="CODE",
-                        help="a one-time backup code: authorizes at once, no step 2")
-    step2 = auth.add_argument_group("step 2: finish")
-    step2.add_argument("-c", "--code", metavar="CODE",
-                       help="the 6-digit code from the email, SMS or authenticator app")
-    step2.add_argument("-s", "--secret", metavar="SECRET",
-                       help="the secret of a step 1 (default: the pending one)")
-    step2.add_argument("--no-prompt", action="store_true",
-                       help="do not ask for the code; finish later with --code")
-
-    tfa_cmds.add_parser(
-        "status", parents=[glob], formatter_class=fmt,
-        help="show your 2FA methods, their ids and the backup codes left",
-        description="Show whether 2FA is on, each method (id, type, label, primary, phone, "
-                    "failures, lock, last used) and the backup codes left.")
-
-    setp = commands.add_parser("set", parents=[glob], formatter_class=fmt,
-                               help="store settings", description="Store settings.")
-    set_cmds = setp.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", title="subcommands")
-    set_cmds.required = True
-    set_cmds.add_parser(
-        "api-key", parents=[glob], formatter_class=fmt,
-        help="store your API key in the system keyring",
-        description="Store your Vast.ai API key in the system keyring (or, with no usable "
-                    "keyring, in ~/.config/vastai/vast_api_key with mode 0600).  With no "
-                    "KEY, a hidden prompt asks for it, so it never lands in the history.",
-    ).add_argument("key", nargs="?", metavar="KEY", help="the key (better: leave it out)")
+    branches = {(): _subparsers(top, "command", "COMMAND", "commands")}
+    for command in REGISTRY:
+        *group, last = command.words
+        for depth in range(len(group)):
+            path = tuple(group[:depth + 1])
+            if path not in branches:
+                word = path[-1]
+                short, long = GROUPS[word]
+                node = branches[path[:-1]].add_parser(word, parents=[glob], formatter_class=fmt,
+                                                      help=short, description=long)
+                branches[path] = _subparsers(node, "subcommand", "SUBCOMMAND", "subcommands")
+        leaf = branches[tuple(group)].add_parser(
+            last, parents=[glob], formatter_class=fmt, help=command.help,
+            description=command.description, epilog=command.epilog)
+        if command.arguments is not None:
+            command.arguments(leaf)
+        leaf.set_defaults(vast_command=command)
     return top
+
+
+def _subparsers(parser, dest: str, metavar: str, title: str):
+    sub = parser.add_subparsers(dest=dest, metavar=metavar, title=title)
+    sub.required = True
+    return sub
 
 
 _PARSER: VastArgumentParser | None = None

@@ -8,13 +8,10 @@ nothing IPython has not loaded already: the rest of the package (and with it
 
 from __future__ import annotations
 
-
 from IPython.core.magic import Magics, line_magic, magics_class
 from traitlets import Enum, Float, Int, TraitError, Unicode, validate
 
-DEFAULT_URL = "https://console.vast.ai"
-PENDING_NAME = "_vast_pending_tfa"  # documented; also in vast_magic.pending
-PROMPT_CHOICES = ("auto", "terminal", "kernel", "never")
+from .constants import DEFAULT_URL, PROMPT_CHOICES
 
 
 @magics_class
@@ -66,7 +63,7 @@ class VastMagics(Magics):
     def session(self):
         """One requests session per shell, reused by every cell."""
         if self._session is None:
-            from .client import new_session
+            from .api.client import new_session  # imports requests: not at load time
 
             self._session = new_session()
         return self._session
@@ -87,24 +84,10 @@ class VastMagics(Magics):
             self._session.close()
             self._session = None
 
-    def pending(self):
-        """The pending challenge in the user namespace, or None."""
-        value = self.shell.user_ns.get(PENDING_NAME)
-        return value if getattr(value, "secret", None) else None
-
-    def keep(self, pending) -> None:
-        self.shell.push({PENDING_NAME: pending}, interactive=False)
-
-    def drop(self, secret: str | None = None) -> None:
-        """Forget the pending challenge (only the one with that secret, if given)."""
-        current = self.pending()
-        if current is not None and (secret is None or current.secret == secret):
-            self.shell.drop_by_id({PENDING_NAME: current})
-
     @line_magic
     def vast(self, line: str = ""):
         """Vast.ai account-security (2FA) commands; `%vast --help` for usage."""
-        from .dispatch import run_line
+        from .context import run_line  # the rest of the package loads with the first line
 
         return run_line(self, line)
 

@@ -15,22 +15,24 @@ how to finish in a later cell.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
-from .pending import PendingChallenge, clock
-from .tfa import AskCode, bad_code_message, normalize_code
+from .api.challenge import Challenge, bad_code_message, clock, normalize_code
+
+#: An asker: the code for a challenge, or None when the user put it off.
+AskCode = Callable[[Challenge], Optional[str]]
 
 
-def prompt_text(pending: PendingChallenge) -> str:
-    left = pending.seconds_left()
+def prompt_text(challenge: Challenge) -> str:
+    left = challenge.seconds_left()
     state = f"{clock(left)} left" if left else "expired"
-    return f"Enter the 2FA code ({pending.label}, {state}): "
+    return f"Enter the 2FA code ({challenge.label}, {state}): "
 
 
 def terminal_asker() -> AskCode:
     """A prompt_toolkit prompt (uses the current app session's input/output)."""
 
-    def ask(pending: PendingChallenge) -> str | None:
+    def ask(challenge: Challenge) -> str | None:
         from prompt_toolkit import PromptSession
         from prompt_toolkit.validation import Validator
 
@@ -41,7 +43,7 @@ def terminal_asker() -> AskCode:
         session = PromptSession(validator=validator, validate_while_typing=False,
                                 reserve_space_for_menu=0)  # no menu: errors stay by the line
         try:
-            text = session.prompt(lambda: prompt_text(pending), refresh_interval=1.0,
+            text = session.prompt(lambda: prompt_text(challenge), refresh_interval=1.0,
                                   in_thread=True)
         except (KeyboardInterrupt, EOFError):
             return None
@@ -55,12 +57,12 @@ def line_asker(read_line: Callable[[str], str], say: Callable[[str], None]) -> A
     ``--simple-prompt``), checking the code here since keystrokes cannot be;
     None when there is no stdin or the answer is empty."""
 
-    def ask(pending: PendingChallenge) -> str | None:
+    def ask(challenge: Challenge) -> str | None:
         from IPython.core.error import StdinNotImplementedError
 
         while True:
             try:
-                text = read_line(prompt_text(pending))
+                text = read_line(prompt_text(challenge))
             except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
                 return None
             if not text.strip():

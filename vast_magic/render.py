@@ -6,8 +6,8 @@ import html
 import json
 import time
 
-from .client import redact
-from .errors import format_duration
+from .api.client import redact
+from .api.errors import format_duration
 
 
 class RawAnswer(dict):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from magic_fixtures import assert_clean_failure
+from helpers import assert_clean_failure
 
 from vast_magic.emulator import DEMO_KEYS
-from vast_magic.magic import PENDING_NAME
+from vast_magic.constants import PENDING_NAME
 
 AUTHORIZE = "/api/v0/tfa/authorize-new-method/"
 
@@ -52,7 +52,7 @@ def test_step1_and_step2_share_one_connection(vast):
     vast.run("%vast tfa auth-new")
     code = vast.emu.last_code(DEMO_KEYS["multi"])
     assert vast.run(f"%vast tfa auth-new --code {code}").success
-    pools = vast.vast_magics.session.get_adapter(vast.emu.url).poolmanager.pools
+    pools = vast.magics.session.get_adapter(vast.emu.url).poolmanager.pools
     [pool] = [pools[k] for k in pools.keys()]
     assert pool.num_connections == 1
 
@@ -97,7 +97,7 @@ def test_totp_with_a_computed_code(vast):
     acct = emu.account(DEMO_KEYS["multi"])
     totp = [m for m in acct.methods if m.method == "totp"][0]
     assert vast.run("%vast tfa auth-new -t totp").success
-    assert emu.outbox_for(DEMO_KEYS["multi"]) == [] if hasattr(emu, "outbox_for") else True
+    assert emu.messages(DEMO_KEYS["multi"]) == []  # the app shows the code: nothing is sent
     ran = vast.run(f"%vast tfa auth-new --code {emu.totp_now(totp)}")
     assert ran.success, ran.text
 
@@ -249,8 +249,7 @@ def test_reload_ext_keeps_the_pending_challenge(vast):
     vast.run("%vast tfa auth-new")
     secret = vast.user_ns[PENDING_NAME].secret
     vast.run("%reload_ext vast_magic")
-    vast.vast_magics = vast.magics_manager.registry["VastMagics"]
-    vast.vast_magics.code_prompt = "never"
+    vast.magics.code_prompt = "never"
     code = vast.emu.last_code(DEMO_KEYS["multi"])
     ran = vast.run(f"%vast tfa auth-new --code {code}")
     assert ran.success, ran.text
@@ -356,3 +355,22 @@ def test_unverified_email_with_sms_points_only_to_what_works(vast, monkeypatch):
     ran = vast.run("%vast tfa auth-new -t sms")
     assert_clean_failure(ran, "not verified", "-t totp", "--backup-code")
     assert "-t sms" not in ran.text
+
+
+def test_challenges_of_other_purposes_are_kept_apart(vast, monkeypatch):
+    """Each purpose has its own slot: auth-new's step 1 leaves another's challenge alone."""
+    from vast_magic import constants
+    from vast_magic.api.challenge import Challenge
+    from vast_magic.context import PendingStore
+
+    monkeypatch.setitem(constants.PENDING, "setup", ("_vast_pending_setup", "setup"))
+    store = PendingStore(vast.shell)
+    other = Challenge(secret="other-secret", method="totp", purpose="setup")
+    store.keep(other)
+    assert vast.run("%vast tfa auth-new").success
+    code = vast.emu.last_code(DEMO_KEYS["multi"])
+    assert vast.run(f"%vast tfa auth-new --code {code}").success
+    assert store.get("setup") is other and store.get("authorize") is None
+    assert "pending 2FA setup" in repr(other)
+    assert "_vast_pending_setup" not in vast.run("%who").out
+    store.drop("setup")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from IPython.core.error import UsageError
-from magic_fixtures import assert_clean_failure
+from helpers import assert_clean_failure
 
 from vast_magic import grammar
 
@@ -98,9 +98,9 @@ def test_usage_errors_fail_the_cell_without_traceback(ip):
 
 def test_settings_via_config(ip):
     ip.run("%config VastMagics.retry = 0")  # refused by the validator (IPython logs it)
-    assert ip.vast_magics.retry == 3
+    assert ip.magics.retry == 3
     assert ip.run("%config VastMagics.timeout = 5").success
-    assert ip.vast_magics.timeout == 5
+    assert ip.magics.timeout == 5
     ran = ip.run("%config VastMagics")
     assert "code_prompt" in ran.out and "url" in ran.out
 
@@ -117,7 +117,7 @@ def test_tab_completion_comes_from_the_parser(ip, line, expected):
     from IPython.core.completer import provisionalcompleter
 
     with provisionalcompleter():
-        matches = {c.text for c in ip.Completer.completions(line, len(line))}
+        matches = {c.text for c in ip.shell.Completer.completions(line, len(line))}
     assert matches == expected
 
 
@@ -126,15 +126,15 @@ def test_completion_leaves_other_lines_alone(ip):
 
     line = 'print("%vast tfa '
     with provisionalcompleter():
-        matches = {c.text for c in ip.Completer.completions(line, len(line))}
+        matches = {c.text for c in ip.shell.Completer.completions(line, len(line))}
     assert "auth-new" not in matches
 
 
 def test_unload_removes_the_completer(ip):
-    ip.run_line_magic("unload_ext", "vast_magic")
+    ip.shell.run_line_magic("unload_ext", "vast_magic")
     try:
         from vast_magic.magic import complete_vast
 
-        assert complete_vast not in ip.Completer.custom_matchers
+        assert complete_vast not in ip.shell.Completer.custom_matchers
     finally:
-        ip.run_line_magic("load_ext", "vast_magic")
+        ip.shell.run_line_magic("load_ext", "vast_magic")

@@ -6,10 +6,10 @@ import socket
 
 import pytest
 
-from magic_fixtures import assert_clean_failure
+from helpers import assert_clean_failure
 
 from vast_magic.emulator import DEMO_KEYS
-from vast_magic.magic import PENDING_NAME
+from vast_magic.constants import PENDING_NAME
 
 HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
@@ -85,7 +85,7 @@ def test_a_lock_is_never_retried(one_sms):
 
 
 def test_timeout_is_bounded_and_explained(vast):
-    vast.vast_magics.timeout = 0.3
+    vast.magics.timeout = 0.3
     vast.emu.fail_next(3, delay=1.0)
     ran = vast.run("%vast --retry 1 tfa status")
     assert_clean_failure(ran, "No answer", "0.3 s")
@@ -93,7 +93,7 @@ def test_timeout_is_bounded_and_explained(vast):
 
 def test_step2_timeout_keeps_the_challenge(vast):
     vast.run("%vast tfa auth-new")
-    vast.vast_magics.timeout = 0.3
+    vast.magics.timeout = 0.3
     vast.emu.fail_next(1, delay=1.0)
     ran = vast.run("%vast tfa auth-new --code 123456")
     assert_clean_failure(ran, "No answer")
@@ -127,7 +127,7 @@ def test_operational_errors_have_messages(vast):
 
 
 def test_retry_after_is_honoured_up_to_the_cap(vast_emulator):
-    from vast_magic.client import Client, new_session
+    from vast_magic.api.client import Client, new_session
 
     waits = []
     client = Client(new_session(), vast_emulator.url, DEMO_KEYS["multi"], attempts=3,
@@ -242,9 +242,9 @@ def test_tricky_addresses_are_refused_before_any_request(vast, url, words):
 
 
 def test_code_with_a_bad_url_and_a_pending_without_one(vast):
-    from vast_magic.pending import PendingChallenge
+    from vast_magic.api.challenge import Challenge
 
-    vast.user_ns[PENDING_NAME] = PendingChallenge(secret="s", method="email")
+    vast.user_ns[PENDING_NAME] = Challenge(secret="s", method="email")
     ran = vast.run("%vast tfa auth-new --code 123456 --url console.vast.ai")
     assert_clean_failure(ran, "must start with https://")
     assert PENDING_NAME in vast.user_ns

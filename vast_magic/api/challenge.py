@@ -1,24 +1,44 @@
-"""The pending challenge of a step 1, kept between cells."""
+"""A challenge a step 1 opened, waiting for its code; and what a code looks like."""
 
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import dataclass, field
 
-from .errors import CODE_LIFE_MINUTES
-from .magic import PENDING_NAME  # noqa: F401 - the documented name in the user namespace
+from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES, PENDING
 
 CODE_LIFE = CODE_LIFE_MINUTES * 60.0  # seconds a sent code is valid
 
 
+def normalize_code(text: str | None) -> str | None:
+    """``"123 456"`` / ``"123-456"`` → ``"123456"``; None unless exactly 6 digits.
+
+    Digits of other scripts (a full-width ``１２３４５６`` from an IME) become
+    ASCII, which is what the server compares.
+    """
+    if text is None:
+        return None
+    compact = re.sub(r"[\s-]", "", text)
+    if len(compact) != 6 or not compact.isdecimal():
+        return None
+    return "".join(str(int(ch)) for ch in compact)
+
+
+def bad_code_message(text: str) -> str:
+    return (f"{text!r} is not a 2FA code: a code is 6 digits. Nothing was sent "
+            "(a wrong code counts towards a lockout).")
+
+
 def clock(seconds: float) -> str:
+    """``9:58``: minutes and seconds, never negative."""
     seconds = max(0, int(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 @dataclass(repr=False)
-class PendingChallenge:
+class Challenge:
     """A step 1 waiting for its code.
 
     The secret is there for whoever asks for it deliberately
@@ -34,15 +54,21 @@ class PendingChallenge:
     url: str = ""                     # the server step 1 went to
     key_id: str = ""                  # credentials.fingerprint() of the key step 1 used
     asked: str = ""                   # what the user asked for: email/sms/totp/id
+    purpose: str = "authorize"        # a key of constants.PENDING
 
     def __post_init__(self):
         if not self.expires_at:
             self.expires_at = self.sent_at + CODE_LIFE
 
     @property
+    def noun(self) -> str:
+        """What it stands for in messages: "authorization", ..."""
+        return PENDING.get(self.purpose, ("", "challenge"))[1]
+
+    @property
     def method_type(self) -> str | None:
         """email/sms/totp when known (not for a bare method id)."""
-        return self.method if self.method in ("email", "sms", "totp") else None
+        return self.method if self.method in METHOD_TYPES else None
 
     def seconds_left(self, now: float | None = None) -> float:
         return max(0.0, self.expires_at - (time.time() if now is None else now))
@@ -71,8 +97,8 @@ class PendingChallenge:
         return f"{self.label}, sent {sent}, {state}"
 
     def __repr__(self) -> str:
-        return f"<pending 2FA authorization: {self._summary()}; secret hidden (.secret)>"
+        return f"<pending 2FA {self.noun}: {self._summary()}; secret hidden (.secret)>"
 
     def _repr_html_(self) -> str:
-        return ("<code>pending 2FA authorization</code>: "
+        return (f"<code>pending 2FA {html.escape(self.noun)}</code>: "
                 f"{html.escape(self._summary())}; secret hidden (<code>.secret</code>)")

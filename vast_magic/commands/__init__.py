@@ -1,0 +1,21 @@
+"""The registry: every ``%vast`` command, in the order help lists them.
+
+The argparse tree, ``%vast?``, tab completion and docs/reference.md are all
+built from :data:`REGISTRY`; adding a command is a new module with a
+``COMMAND`` and one line here.
+"""
+
+from . import auth_new, set_api_key, status
+from .base import Command
+
+#: The words that group commands: (short help, description).
+GROUPS = {
+    "tfa": ("two-factor authentication (2FA)", "Two-factor authentication (2FA) commands."),
+    "set": ("store settings", "Store settings."),
+}
+
+REGISTRY: tuple[Command, ...] = (
+    auth_new.COMMAND,
+    status.COMMAND,
+    set_api_key.COMMAND,
+)

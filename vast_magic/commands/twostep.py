@@ -1,0 +1,175 @@
+"""The two-step flow every command that needs a code shares.
+
+Step 1 starts a challenge (a code is emailed or texted, or the app has one);
+the challenge is kept by purpose; the code is asked for where the line runs
+(a terminal prompt, the Jupyter input box) and step 2 sends it — or, where
+nothing can be asked, a later cell finishes with ``--code``.  This module
+owns what clears a challenge (success, or the server saying it is gone),
+what a refusal at either step adds as a next step, and what Ctrl-C says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from IPython.core.error import UsageError
+
+from ..api.challenge import Challenge, bad_code_message, normalize_code
+from ..api.errors import ChallengeGone, Locked, TransportError, VastError, WrongCode
+from ..constants import CODE_LIFE_MINUTES, LOCK_MINUTES, PENDING
+
+#: finish(client, challenge_secret, code, method) -> Result
+Finish = Callable[..., object]
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What differs between two-step commands."""
+
+    purpose: str            # a key of constants.PENDING
+    command: str            # "%vast tfa auth-new": start with it, finish with it + --code
+    acted: str              # what to check when a request may have acted unanswered
+    how_to_start: str = ""  # " (add -t sms ... to choose how)", after "Start with `command`"
+    advise: Callable[[VastError], list[str]] = lambda exc: []  # the command's own hints
+
+    @property
+    def noun(self) -> str:
+        return PENDING[self.purpose][1]
+
+    @property
+    def variable(self) -> str:
+        return PENDING[self.purpose][0]
+
+    def finish_later_hint(self, challenge: Challenge) -> str:
+        """How to finish in a later cell: two short lines."""
+        left = challenge.seconds_left()
+        life = (f"valid about {left // 60:.0f} more min" if left >= 60 else
+                f"it may be about to expire; codes last {CODE_LIFE_MINUTES} minutes")
+        return (f"When you have {challenge.where()}, finish with: {self.command} --code CODE\n"
+                f"({life}; the secret is kept in {self.variable})")
+
+
+def step_one(flow: Flow, send: Callable[[], dict], *, spends: str) -> dict:
+    """Send step 1; a refusal or Ctrl-C gets this flow's next steps.
+
+    ``spends`` says what an unanswered step 1 may have cost ("a code may
+    arrive, but ...").
+    """
+    try:
+        return send()
+    except KeyboardInterrupt:
+        raise VastError("Interrupted before step 1 answered.",
+                        [f"If the request reached the server, {spends}. Start again: "
+                         f"{flow.command}"], code="interrupted") from None
+    except VastError as exc:
+        raise _advised(exc, flow, step=1) from None
+
+
+def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client, *,
+                   started: str):
+    """Keep the challenge, say ``started``; ask for its code where this line
+    can and finish, else say how to finish later.  Returns what the cell
+    shows (for ``--raw``, the secret, and nothing is asked)."""
+    ctx.pending.keep(challenge)
+    if ctx.opts.raw:
+        from ..render import RawAnswer
+
+        return RawAnswer({"success": True, "secret": challenge.secret})
+    ctx.say(started)
+    asker = ctx.code_asker()
+    if asker is None:
+        ctx.say(flow.finish_later_hint(challenge))
+        return None
+    while True:
+        code = asker(challenge)
+        if code is None:
+            ctx.say(f"No code entered; the {flow.noun} is still pending.\n"
+                    + flow.finish_later_hint(challenge))
+            return None
+        try:
+            result = _step_two(ctx, flow, challenge, finish, client, code, ours=True)
+        except WrongCode as exc:
+            if exc.locked():
+                raise
+            ctx.say(exc.message)  # and ask again: the prompt keeps typos from the server
+            continue
+        return ctx.show(result)
+
+
+def finish_later(ctx, flow: Flow, finish: Finish, *, code: str | None, secret: str | None):
+    """``--code`` (and maybe ``--secret``): step 2 for a challenge kept from earlier."""
+    if code is None:
+        raise UsageError(f"--secret needs --code: `{flow.command} --secret SECRET --code CODE`.")
+    digits = normalize_code(code)
+    if digits is None:
+        raise UsageError(bad_code_message(code))
+    pending = ctx.pending.get(flow.purpose)
+    secret = secret or (pending.secret if pending else None)
+    if not secret:
+        raise UsageError(
+            "Nothing is pending, so --code has nothing to finish (no request was sent). "
+            f"Start with `{flow.command}`{flow.how_to_start}, then finish with "
+            f"`{flow.command} --code CODE`.")
+    ours = pending is not None and pending.secret == secret
+    if not ours:
+        pending = Challenge(secret=secret, method="", purpose=flow.purpose)
+    client = ctx.client(url=_server_of(ctx, flow, pending) if ours else None)
+    if ours and pending.key_id:
+        from ..credentials import fingerprint
+
+        if fingerprint(client.api_key) != pending.key_id:
+            raise UsageError(
+                f"The pending {flow.noun} was started with another API key; finish it with "
+                f"that key (this one is from {client.key_source}). It is kept.")
+    return ctx.show(_step_two(ctx, flow, pending, finish, client, digits, ours=ours))
+
+
+def _step_two(ctx, flow: Flow, challenge: Challenge, finish: Finish, client, code: str, *,
+              ours: bool):
+    """Send the code; success or a gone challenge drops it, anything else keeps it."""
+    try:
+        result = finish(client, challenge.secret, code, challenge.method_type)
+    except KeyboardInterrupt:
+        hints = ([f"The pending {flow.noun} is kept."]
+                 + flow.finish_later_hint(challenge).splitlines()) if ours else []
+        raise VastError("Interrupted before an answer came.", hints,
+                        code="interrupted") from None
+    except VastError as exc:
+        dropped = isinstance(exc, ChallengeGone) and ctx.pending.drop(flow.purpose,
+                                                                      challenge.secret)
+        if dropped:
+            exc.message += f" The pending {flow.noun} was cleared."
+        raise _advised(exc, flow, step=2) from None
+    ctx.pending.drop(flow.purpose, challenge.secret)
+    return result
+
+
+def _server_of(ctx, flow: Flow, pending: Challenge) -> str:
+    """Finish where step 1 went: its server, unless --url names the same or another."""
+    started = (pending.url or "").rstrip("/")
+    given = ctx.opts.url
+    if not given:
+        return pending.url or ctx.server_url()
+    if started and given.rstrip("/") != started:
+        raise UsageError(f"The pending {flow.noun} was started at {pending.url}, not at "
+                         f"{given}; finish it without --url (it is kept).")
+    return ctx.server_url()
+
+
+def _advised(exc: VastError, flow: Flow, *, step: int) -> VastError:
+    """The error with this flow's next steps, then the command's own."""
+    if isinstance(exc, WrongCode) and not exc.locked():
+        exc.advise(f"The pending {flow.noun} is kept. Try again: {flow.command} --code CODE")
+    elif isinstance(exc, Locked):
+        after = ("When the lock ends, start again" if step == 1 else
+                 f"A code lives {CODE_LIFE_MINUTES} minutes and the lock {LOCK_MINUTES}, so "
+                 "when the lock ends, start again")
+        exc.advise(f"{after}: {flow.command}")
+    elif isinstance(exc, ChallengeGone):
+        exc.advise(f"Start again: {flow.command}")
+    elif exc.code in ("missing_params", "missing_auth_value"):
+        exc.advise(f"Finish with `{flow.command} --code CODE` (the pending secret is used).")
+    elif isinstance(exc, TransportError) and exc.may_have_acted:
+        exc.advise(flow.acted)
+    return exc.advise(*flow.advise(exc))
