@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from vast_magic.emulator import DEMO_KEYS, DEMO_TOTP_SECRET, Emulator, LoggedRequest, Message
+from vast_magic.emulator.api import TfaApi
 
 FRESH, MULTI = DEMO_KEYS["fresh"], DEMO_KEYS["multi"]
 AUTH = {"Authorization": f"Bearer {MULTI}"}
@@ -117,7 +118,7 @@ def test_internal_errors_answer_500_json(vast_emulator, monkeypatch, capsys):
     def boom(*args):
         raise RuntimeError("bug")
 
-    monkeypatch.setattr(emu._api, "do_status", boom)
+    monkeypatch.setattr(TfaApi, "do_status", boom)
     err(requests.get(api(emu, "status/"), headers=AUTH, timeout=5), 500, "internal_error")
     assert "RuntimeError" in capsys.readouterr().err
     assert requests.post(api(emu, "email/"), headers=AUTH, timeout=5).status_code == 200

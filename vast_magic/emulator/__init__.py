@@ -13,7 +13,10 @@ From a shell::
     python -m vast_magic.emulator --port 8765 --print-outbox
 
 It prints its URL (``http://127.0.0.1:PORT``) and the demo API keys, serves
-until Ctrl-C (or SIGTERM), then stops cleanly with exit status 0.
+until Ctrl-C (or SIGTERM), then stops cleanly with exit status 0. Without
+pyotp (installed without the ``emulator`` extra) it says to ``pip install
+'vast-magic[emulator]'`` and exits with status 2; from Python, everything but
+TOTP codes works without it.
 ``--print-outbox`` prints each code to stderr as it is "sent"; ``--verbose``
 logs each request. Point a client at it with ``VAST_URL=http://127.0.0.1:PORT``.
 
@@ -154,18 +157,44 @@ Test controls
 - ``emu.reset()``: demo accounts only, empty outbox, log, faults and sessions,
   clock at real time.
 
+They refuse (ValueError; 400 ``bad_request`` over the side-door) a clock move
+or time that is not a finite number, and a fault that could not be sent as a
+well-formed answer: a negative or non-finite ``delay`` or ``retry_after``, a
+``status`` outside 100-599, a body on 1xx, 204 or 304, control characters
+(CR, LF, ...) in ``retry_after`` or ``content_type``.
+
 Transport: the standard library's threaded HTTP/1.1 server (keep-alive; no
 hand-written parsing), thread-safe (one lock around the state); each answer
 leaves in a single socket write with ``TCP_NODELAY``.
+
+Modules
+=======
+
+- :mod:`~vast_magic.emulator.model`: the state and the rules (accounts,
+  methods, challenges, sessions, codes, locks, the add-method window, the
+  outbox, sending), with no HTTP; ``emu.model`` is its
+  :class:`~vast_magic.emulator.model.TfaModel` (hold ``emu.model.lock`` to
+  change several things at once).
+- :mod:`~vast_magic.emulator.state`: the objects it keeps (clock, accounts,
+  methods, challenges, messages, records).
+- :mod:`~vast_magic.emulator.errors`: :data:`ERRORS` and :class:`ApiError`.
+- :mod:`~vast_magic.emulator.api`: the endpoints over HTTP (paths, bodies,
+  field types, statuses, error JSON), calling the model.
+- :mod:`~vast_magic.emulator.sidedoor`: the ``/_emulator/`` routes.
+- :mod:`~vast_magic.emulator.faults`: ``fail_next``'s faults, checked.
+- :mod:`~vast_magic.emulator.totp`: RFC 6238 codes (pyotp, imported on use).
+- :mod:`~vast_magic.emulator.server`: the HTTP transport.
+- :mod:`~vast_magic.emulator.core`: :class:`Emulator`, which ties them together.
 """
 
-from .api import ERRORS, SPECIAL_PHONES, ApiError
-from .core import (
+from .core import Emulator
+from .errors import ERRORS, ApiError
+from .model import (
     DEMO_BACKUP_CODES,
     DEMO_KEYS,
     DEMO_PHONES,
     DEMO_TOTP_SECRET,
-    Emulator,
+    SPECIAL_PHONES,
 )
 from .state import Account, Clock, LoggedRequest, Message, Method
 

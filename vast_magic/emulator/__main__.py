@@ -12,7 +12,9 @@ import sys
 import threading
 from typing import Sequence
 
-from .core import DEMO_KEYS, Emulator
+from . import totp
+from .core import Emulator
+from .model import DEMO_KEYS
 from .state import Message
 
 _DESCRIPTIONS = {
@@ -36,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="print each email/SMS code to stderr as it is sent")
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     args = parser.parse_args(argv)
+    if not totp.available():
+        print("error: the emulator needs pyotp, which is not installed: "
+              "pip install 'vast-magic[emulator]'", file=sys.stderr)
+        return 2
 
     stop = threading.Event()
 

@@ -1,100 +1,24 @@
-"""The :class:`Emulator`: state, test helpers, fault injection and the server's lifecycle."""
+"""The :class:`Emulator`: the model, the API and the side-door behind one
+HTTP server, with the test helpers, fault injection and the server's lifecycle."""
 
 from __future__ import annotations
 
 import json
-import math
-import secrets
 import socket
 import sys
 import threading
 import traceback
-from collections import deque
-from dataclasses import dataclass
 from typing import Any, Callable
 
-import pyotp
+from . import sidedoor, totp
+from .api import Response, TfaApi, error_response, json_response
+from .errors import ApiError
+from .faults import AUTO, FaultQueue, make_fault
+from .model import TfaModel
+from .state import SESSION_TTL, Account, Clock, Headers, LoggedRequest, Message, Method, Record
 
-from . import sidedoor
-from .api import ERRORS, ApiError, Response, TfaApi, json_response
-from .state import (
-    SESSION_TTL,
-    Account,
-    Clock,
-    Headers,
-    LoggedRequest,
-    Message,
-    Method,
-    Record,
-    new_backup_codes,
-)
-
-#: The demo accounts' API keys (stable across runs and resets).
-DEMO_KEYS: dict[str, str] = {
-    "fresh": "demo-fresh-000000000000000000001",
-    "multi": "demo-multi-000000000000000000002",
-    "unverified": "demo-unverified-0000000000000003",
-}
-#: The ``multi`` account's fixed TOTP secret (method 101).
-DEMO_TOTP_SECRET = "VASTMAGICDEMOTOTPSECRETKEY234567"
-#: The ``multi`` account's SMS numbers (methods 102, primary, and 103).
-DEMO_PHONES = {102: "+15551230102", 103: "+15551230103"}
-#: The ``multi`` account's ten backup codes (restored by ``reset()``).
-DEMO_BACKUP_CODES = [f"DEMO-CODE-{i:04d}" for i in range(1, 11)]
-
-#: Returned by the request handler to mean "close the connection, answer nothing".
+#: Returned by :meth:`Emulator.handle_request` to mean "close the connection, answer nothing".
 DROP = object()
-
-_UNSET: Any = object()
-_FIRST_USER_ID = 2001
-_FIRST_METHOD_ID = 201
-
-
-@dataclass
-class Session:
-    key: str
-    api_key: str
-    expires_at: float
-
-
-@dataclass
-class Fault:
-    """One queued fault, applied to the next ``remaining`` API requests."""
-
-    remaining: int
-    status: int | None
-    body: bytes
-    content_type: str
-    retry_after: str | None
-    delay: float
-    drop: bool
-    error: str | None
-
-    def response(self) -> Response:
-        headers = [("Content-Type", self.content_type)]
-        if self.retry_after is not None:
-            headers.append(("Retry-After", self.retry_after))
-        assert self.status is not None
-        return Response(self.status, self.body, headers)
-
-
-def _html_page(status: int) -> bytes:
-    from http import HTTPStatus
-
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = "Error"
-    return (f"<html>\r\n<head><title>{status} {phrase}</title></head>\r\n<body>\r\n"
-            f"<center><h1>{status} {phrase}</h1></center>\r\n<hr><center>gateway</center>\r\n"
-            "</body>\r\n</html>\r\n").encode()
-
-
-def _format_retry_after(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    value = float(value)
-    return str(int(value)) if value.is_integer() else str(math.ceil(value))
 
 
 class Emulator:
@@ -115,28 +39,30 @@ class Emulator:
         self._requested_port = int(port)
         self.on_send = on_send
         self.max_body = int(max_body)
-        self.session_ttl = float(session_ttl)
         self.verbose = verbose
-        self._demo = demo_accounts
 
         self.clock = Clock()
-        self.outbox: Record[Message] = Record()
+        #: The state and rules (:class:`~vast_magic.emulator.model.TfaModel`);
+        #: hold ``emu.model.lock`` to change several things at once.
+        self.model = TfaModel(self.clock, session_ttl=session_ttl, demo_accounts=demo_accounts)
+        self.outbox: Record[Message] = self.model.outbox
         self.log: Record[LoggedRequest] = Record()
-        self._lock = threading.RLock()
-        self._accounts: dict[str, Account] = {}
-        self._sessions: dict[str, Session] = {}
-        self._challenges: dict[str, Any] = {}
-        self._faults: deque[Fault] = deque()
-        self._pending_sends: list[Message] = []
-        self._method_ids = _FIRST_METHOD_ID
-        self._user_ids = _FIRST_USER_ID
-        self._api = TfaApi(self)
+        self._faults = FaultQueue()
+        self._api = TfaApi(self.model)
 
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._wake: tuple[socket.socket, socket.socket] | None = None
-        self._load_demo()
+
+    @property
+    def session_ttl(self) -> float:
+        """How long a login's session key lives (seconds)."""
+        return self.model.session_ttl
+
+    @session_ttl.setter
+    def session_ttl(self, seconds: float) -> None:
+        self.model.session_ttl = float(seconds)
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -195,81 +121,27 @@ class Emulator:
         state = "running" if self.running else "stopped"
         return f"<Emulator {self.url} {state}>"
 
-    # -- accounts --------------------------------------------------------------
-
-    def _next_method_id(self) -> int:
-        with self._lock:
-            self._method_ids += 1
-            return self._method_ids - 1
-
-    def _load_demo(self) -> None:
-        if not self._demo:
-            return
-        now = self.clock.now()
-        self._put_account(Account(api_key=DEMO_KEYS["fresh"], user_id=1001, email="fresh@example.com",
-                                  username="fresh", _emu=self))
-        multi = self._put_account(Account(api_key=DEMO_KEYS["multi"], user_id=1002,
-                                          email="multi@example.com", username="multi",
-                                          backup_codes=list(DEMO_BACKUP_CODES), _emu=self))
-        multi.methods = [
-            Method(id=101, user_id=1002, method="totp", label="authenticator",
-                   secret=DEMO_TOTP_SECRET, created_at=now),
-            Method(id=102, user_id=1002, method="sms", label="phone",
-                   phone_number=DEMO_PHONES[102], is_primary=True, created_at=now),
-            Method(id=103, user_id=1002, method="sms", label="backup phone",
-                   phone_number=DEMO_PHONES[103], created_at=now),
-        ]
-        self._put_account(Account(api_key=DEMO_KEYS["unverified"], user_id=1003,
-                                  email="unverified@example.com", email_verified=False,
-                                  username="unverified", _emu=self))
-
-    def _put_account(self, acct: Account) -> Account:
-        self._accounts[acct.api_key] = acct
-        return acct
+    # -- accounts, sessions, codes -------------------------------------------------
 
     def add_account(self, api_key: str | None = None, email: str = "user@example.com",
                     email_verified: bool = True, backup_codes: list[str] | None = None, *,
                     username: str | None = None, team: bool = False) -> Account:
         """Declare an account. ``api_key`` None: a random key. ``backup_codes``
         None: ten fresh codes; a list: exactly those (any length)."""
-        with self._lock:
-            key = api_key if api_key is not None else "test-" + secrets.token_hex(16)
-            if key in self._accounts:
-                raise ValueError(f"an account with api_key {key!r} already exists")
-            uid = self._user_ids
-            self._user_ids += 1
-            codes = new_backup_codes() if backup_codes is None else list(backup_codes)
-            return self._put_account(Account(
-                api_key=key, user_id=uid, email=email, email_verified=email_verified,
-                username=username or email.split("@")[0], backup_codes=codes, team=team,
-                _emu=self))
+        return self.model.add_account(api_key, email, email_verified, backup_codes,
+                                      username=username, team=team)
 
     def account(self, api_key: str) -> Account:
-        """The account of an API key (or of a live session key); KeyError if none."""
-        with self._lock:
-            acct = self._accounts.get(api_key)
-            if acct is None and api_key in self._sessions:
-                acct = self._accounts.get(self._sessions[api_key].api_key)
-            if acct is None:
-                raise KeyError(api_key)
-            return acct
+        """The account of an API key (or of a session key); KeyError if none."""
+        return self.model.account(api_key)
 
     @property
     def accounts(self) -> list[Account]:
-        with self._lock:
-            return list(self._accounts.values())
-
-    def _new_session(self, acct: Account, now: float) -> str:
-        key = "tfa-session-" + secrets.token_hex(24)
-        self._sessions[key] = Session(key, acct.api_key, now + self.session_ttl)
-        return key
+        return self.model.accounts
 
     def create_session(self, api_key: str) -> str:
         """A 2FA session key for the account, as a login would return."""
-        with self._lock:
-            return self._new_session(self.account(api_key), self.clock.now())
-
-    # -- codes -----------------------------------------------------------------
+        return self.model.create_session(self.model.account(api_key))
 
     def totp_now(self, method: Method | str) -> str:
         """The code an authenticator app shows at the emulator clock's time
@@ -277,38 +149,17 @@ class Emulator:
         secret = method.secret if isinstance(method, Method) else method
         if not secret:
             raise ValueError("not a TOTP method")
-        return pyotp.TOTP(secret).at(self.clock.now())
+        return totp.code_at(secret, self.clock.now())
 
     def totp_code(self, api_key: str, method_id: int | None = None) -> str:
         """The current code of an account's TOTP method (the only one if no id)."""
-        acct = self.account(api_key)
-        with self._lock:
-            if method_id is None:
-                totps = acct.methods_of("totp")
-                if len(totps) != 1:
-                    raise KeyError(f"account has {len(totps)} TOTP methods; pass method_id")
-                m: Method | None = totps[0]
-            else:
-                m = acct.method(method_id)
-            if m is None or m.method != "totp":
-                raise KeyError(f"no TOTP method {method_id} on that account")
-            return self.totp_now(m)
+        return self.model.totp_code(api_key, method_id)
 
     # -- outbox ----------------------------------------------------------------
 
-    def _resolve_key(self, api_key: str | None) -> str | None:
-        if api_key is None:
-            return None
-        try:
-            return self.account(api_key).api_key
-        except KeyError:
-            return api_key
-
     def messages(self, api_key: str | None = None, channel: str | None = None) -> list[Message]:
         """Messages in the outbox, oldest first, optionally filtered."""
-        key = self._resolve_key(api_key)
-        return [m for m in self.outbox
-                if (key is None or m.api_key == key) and (channel is None or m.channel == channel)]
+        return self.model.messages(api_key, channel)
 
     def last_message(self, api_key: str | None = None, channel: str | None = None) -> Message | None:
         found = self.messages(api_key, channel)
@@ -319,16 +170,9 @@ class Emulator:
         m = self.last_message(api_key, channel)
         return m.code if m else None
 
-    def _deliver(self, msg: Message) -> None:
-        self.outbox._append(msg)
-        if self.on_send is not None:
-            self._pending_sends.append(msg)
-
-    def _flush_sends(self) -> None:
-        with self._lock:
-            pending, self._pending_sends = self._pending_sends, []
-        hook = self.on_send
-        for msg in pending:
+    def _announce(self, sent: list[Message]) -> None:
+        for msg in sent:
+            hook = self.on_send
             if hook is None:
                 break
             try:
@@ -338,7 +182,7 @@ class Emulator:
 
     # -- faults ----------------------------------------------------------------
 
-    def fail_next(self, n: int = 1, status: int | None = _UNSET, body: str | bytes | None = None,
+    def fail_next(self, n: int = 1, status: int | None = AUTO, body: str | bytes | None = None,
                   retry_after: float | str | None = None, delay: float = 0.0, drop: bool = False,
                   error: str | None = None, msg: str | None = None,
                   content_type: str | None = None) -> None:
@@ -349,85 +193,52 @@ class Emulator:
         - ``drop=True``: close the connection without an answer;
         - ``error="service_unavailable"`` (any code of the error table): the
           documented JSON ``{"error", "msg"}`` with that code's status;
-        - otherwise ``status`` (default 503) with ``body`` (default: an HTML
-          gateway page); ``retry_after`` adds a ``Retry-After`` header.
+        - otherwise ``status`` (default 503, from 100 to 599) with ``body``
+          (default: an HTML gateway page; none for 1xx, 204 and 304);
+          ``retry_after`` (seconds or a string) adds a ``Retry-After`` header.
+
+        ValueError for a fault that could not be sent as a well-formed answer:
+        a delay that is negative or not finite, a status out of range, a body
+        on 1xx/204/304, control characters (CR, LF, ...) in ``retry_after`` or
+        ``content_type``.
         """
-        if n < 1:
-            raise ValueError("n must be at least 1")
-        if error is not None and error not in ERRORS:
-            raise ValueError(f"unknown error code {error!r}")
-        if status is _UNSET:
-            only_delay = delay > 0 and not drop and error is None and body is None and retry_after is None
-            if only_delay:
-                status = None
-            elif error is not None:
-                status = ERRORS[error][0]
-            else:
-                status = 503
-        if error is not None:
-            raw = json.dumps({"error": error, "msg": msg or ERRORS[error][1]}).encode()
-            ctype = content_type or "application/json"
-        else:
-            raw = body.encode() if isinstance(body, str) else body
-            if raw is None:
-                raw = _html_page(status) if status is not None else b""
-            ctype = content_type or "text/html; charset=utf-8"
-        fault = Fault(remaining=int(n), status=status, body=raw, content_type=ctype,
-                      retry_after=None if retry_after is None else _format_retry_after(retry_after),
-                      delay=float(delay), drop=bool(drop), error=error)
-        with self._lock:
-            self._faults.append(fault)
+        self._faults.add(make_fault(n, status, body, retry_after, delay, drop, error, msg,
+                                    content_type))
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._faults.clear()
 
     @property
     def pending_faults(self) -> int:
         """How many API requests still have a fault waiting."""
-        with self._lock:
-            return sum(f.remaining for f in self._faults)
-
-    def _take_fault(self) -> Fault | None:
-        with self._lock:
-            if not self._faults:
-                return None
-            fault = self._faults[0]
-            fault.remaining -= 1
-            if fault.remaining <= 0:
-                self._faults.popleft()
-            return fault
+        return self._faults.pending
 
     # -- reset -----------------------------------------------------------------
 
     def reset(self) -> None:
         """Demo accounts only, empty outbox/log/faults/sessions, clock at real time."""
-        with self._lock:
-            self._accounts.clear()
-            self._sessions.clear()
-            self._challenges.clear()
+        with self.model.lock:
             self._faults.clear()
-            self._pending_sends.clear()
-            self._method_ids = _FIRST_METHOD_ID
-            self._user_ids = _FIRST_USER_ID
-            self.outbox.clear()
             self.log.clear()
             self.clock.reset()
-            self._load_demo()
+            self.model.reset()
 
-    # -- HTTP entry point (called by the server, one thread per connection) ------
+    # -- HTTP entry point ------------------------------------------------------
 
-    def _handle_http(self, method: str, path: str, query: str, headers: Any, body: bytes,
-                     body_error: ApiError | None = None, client: str = "") -> Response | object:
+    def handle_request(self, method: str, path: str, query: str, headers: Any, body: bytes,
+                       body_error: ApiError | None = None, client: str = "") -> Response | object:
+        """Answer one request (called by the server, in the connection's thread):
+        the side-door, or a logged and maybe faulted API request. Returns a
+        :class:`~vast_magic.emulator.api.Response`, or :data:`DROP`."""
         try:
-            if path == "/_emulator" or path.startswith("/_emulator/"):
+            if path == sidedoor.PREFIX or path.startswith(sidedoor.PREFIX + "/"):
                 if body_error is not None:
-                    return body_error.response()
+                    return error_response(body_error)
                 return sidedoor.handle(self, method, path, query, body)
             hdrs = Headers(headers.items())
-            self.log._append(LoggedRequest(method, path, hdrs, body, _try_json(body), query,
-                                           self.clock.now(), client))
-            fault = self._take_fault()
+            self.log.append(LoggedRequest(method, path, hdrs, body, _try_json(body), query,
+                                          self.clock.now(), client))
+            fault = self._faults.take()
             if fault is not None:
                 if fault.delay > 0:
                     self._stopping.wait(fault.delay)
@@ -436,10 +247,9 @@ class Emulator:
                 if fault.status is not None:
                     return fault.response()
             if body_error is not None:
-                return body_error.response()
+                return error_response(body_error)
             resp = self._api.handle(method, path, hdrs, body)
-            if self._pending_sends:
-                self._flush_sends()
+            self._announce(self.model.take_sent())
             return resp
         except Exception as e:  # never let a bug kill the connection silently
             traceback.print_exc(file=sys.stderr)

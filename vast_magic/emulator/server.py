@@ -27,7 +27,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from .api import ApiError, Response, json_response
+from .api import Response, json_response
+from .errors import ApiError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Emulator
@@ -187,8 +188,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         client = f"{self.client_address[0]}:{self.client_address[1]}"
-        result = emu._handle_http(self.command, path, url.query, self.headers, body, body_error,
-                                  client=client)
+        result = emu.handle_request(self.command, path, url.query, self.headers, body, body_error,
+                                    client=client)
         if not isinstance(result, Response):  # DROP
             self.close_connection = True
             _shutdown(self.connection)
@@ -232,7 +233,8 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
         self.send_response(resp.status)
         for name, value in resp.headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(resp.body)))
+        if resp.status >= 200 and resp.status != 204:  # RFC 9110: none on 1xx and 204
+            self.send_header("Content-Length", str(len(resp.body)))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()

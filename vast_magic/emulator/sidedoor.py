@@ -12,7 +12,8 @@ GET      /_emulator/clock                 ``{"now", "frozen"}``
 POST     /_emulator/clock/advance         ``{"seconds": 601}``
 POST     /_emulator/clock/set             ``{"now": epoch}``
 POST     /_emulator/clock/reset           back to real time
-POST     /_emulator/fail-next             ``{"n", "status", "body", "retry_after", "delay", "drop", "error", "msg"}``
+POST     /_emulator/fail-next             ``{"n", "status", "body", "retry_after", "delay", "drop", "error", "msg",
+                                          "content_type"}``
 DELETE   /_emulator/faults                drop queued faults
 POST     /_emulator/reset                 demo accounts only, everything else empty
 GET      /_emulator/accounts              every account (full phones, TOTP secrets, backup codes)
@@ -23,20 +24,26 @@ POST     /_emulator/accounts              declare one: ``{"api_key"?, "email"?, 
                                           "secret"?, "label"?, "is_primary"?}]}``
 GET      /_emulator/totp                  ``?api_key=&method_id=``: the code an app shows now
 =======  ===============================  =============================================
+
+Arguments the emulator refuses (a non-finite clock move, a fault that could
+not be sent as a well-formed answer) answer 400 ``bad_request``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 from urllib.parse import parse_qs
 
-from .api import ApiError, Response, field_of, json_response, parse_json_object
+from .api import Response, error_response, field_of, json_response, parse_json_object
+from .errors import ApiError
+from .model import DEMO_KEYS
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Emulator
     from .state import Account
 
 PREFIX = "/_emulator"
+T = TypeVar("T")
 
 ROUTES = [
     ("GET", "/_emulator/"), ("GET", "/_emulator/outbox"), ("GET", "/_emulator/outbox/last"),
@@ -69,7 +76,7 @@ def handle(emu: Emulator, method: str, path: str, query: str, raw: bytes) -> Res
     try:
         return _handle(emu, method, path.rstrip("/") or "/", parse_qs(query), raw)
     except ApiError as e:
-        return e.response()
+        return error_response(e)
 
 
 def _q(params: dict[str, list[str]], name: str) -> str | None:
@@ -84,7 +91,7 @@ def _handle(emu: Emulator, method: str, path: str, params: dict[str, list[str]],
         _allow(method, "GET")
         return json_response(200, {
             "emulator": "Vast.ai 2FA API", "url": emu.url, "api": emu.url + "/api/v0/tfa/",
-            "demo_keys": _demo_keys(), "routes": [f"{m} {p}" for m, p in ROUTES]})
+            "demo_keys": dict(DEMO_KEYS), "routes": [f"{m} {p}" for m, p in ROUTES]})
 
     if path == PREFIX + "/outbox":
         _allow(method, "GET", "DELETE")
@@ -120,12 +127,12 @@ def _handle(emu: Emulator, method: str, path: str, params: dict[str, list[str]],
             seconds = body.get("seconds")
             if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
                 raise ApiError("bad_request", "'seconds' (a number) is required.")
-            return json_response(200, {"now": emu.clock.advance(seconds)})
+            return json_response(200, {"now": _checked(emu.clock.advance, seconds)})
         if action == "set":
             now = body.get("now")
             if isinstance(now, bool) or not isinstance(now, (int, float)):
                 raise ApiError("bad_request", "'now' (epoch seconds) is required.")
-            return json_response(200, {"now": emu.clock.set(now)})
+            return json_response(200, {"now": _checked(emu.clock.set, now)})
         if action == "reset":
             emu.clock.reset()
             return json_response(200, {"now": emu.clock.now()})
@@ -138,19 +145,13 @@ def _handle(emu: Emulator, method: str, path: str, params: dict[str, list[str]],
         for name, typ in (("n", int), ("status", int), ("body", str), ("delay", float),
                           ("drop", bool), ("error", str), ("msg", str), ("content_type", str)):
             if body.get(name) is not None:
-                value = body[name]
-                if typ is float and isinstance(value, int) and not isinstance(value, bool):
-                    value = float(value)
-                kwargs[name] = field_of({name: value}, name, typ)
+                kwargs[name] = field_of(body, name, typ)
         if body.get("retry_after") is not None:
             ra = body["retry_after"]
             if isinstance(ra, bool) or not isinstance(ra, (int, float, str)):
                 raise ApiError("bad_request", "'retry_after' must be a number or a string.")
             kwargs["retry_after"] = ra
-        try:
-            emu.fail_next(**kwargs)
-        except ValueError as e:
-            raise ApiError("bad_request", str(e)) from None
+        _checked(emu.fail_next, **kwargs)
         return json_response(200, {"success": True, "pending_faults": emu.pending_faults})
 
     if path == PREFIX + "/faults":
@@ -167,7 +168,7 @@ def _handle(emu: Emulator, method: str, path: str, params: dict[str, list[str]],
         _allow(method, "GET", "POST")
         if method == "GET":
             now = emu.clock.now()
-            with emu._lock:
+            with emu.model.lock:
                 return json_response(200, [account_json(a, now) for a in emu.accounts])
         return json_response(200, _create_account(emu, parse_json_object(raw)))
 
@@ -178,7 +179,7 @@ def _handle(emu: Emulator, method: str, path: str, params: dict[str, list[str]],
             acct = emu.account(key)
         except KeyError:
             raise ApiError("not_found", "No account with that API key.") from None
-        with emu._lock:
+        with emu.model.lock:
             return json_response(200, account_json(acct, emu.clock.now()))
 
     if path == PREFIX + "/totp":
@@ -204,10 +205,12 @@ def _allow(method: str, *allowed: str) -> None:
                        headers=[("Allow", ", ".join(allowed))])
 
 
-def _demo_keys() -> dict[str, str]:
-    from .core import DEMO_KEYS
-
-    return dict(DEMO_KEYS)
+def _checked(f: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``f(...)``, with a ValueError (an argument the emulator refuses) as a 400."""
+    try:
+        return f(*args, **kwargs)
+    except ValueError as e:
+        raise ApiError("bad_request", str(e)) from None
 
 
 def _create_account(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
@@ -228,15 +231,13 @@ def _create_account(emu: Emulator, body: dict[str, Any]) -> dict[str, Any]:
             raise ApiError("bad_request", "An sms method needs 'phone_number'.")
         for name, typ in (("label", str), ("secret", str), ("is_primary", bool)):
             field_of(m, name, typ)
-    try:
-        acct = emu.add_account(api_key, email, True if verified is None else verified, codes, team=team)
-    except ValueError as e:
-        raise ApiError("bad_request", str(e)) from None
+    acct = _checked(emu.add_account, api_key, email, True if verified is None else verified, codes,
+                    team=team)
     for m in methods:
         primary = bool(m.get("is_primary"))
         if m["method"] == "sms":
             acct.add_sms(m["phone_number"], m.get("label") or "phone", primary)
         else:
             acct.add_totp(m.get("label") or "authenticator", m.get("secret"), primary)
-    with emu._lock:
+    with emu.model.lock:
         return account_json(acct, emu.clock.now())

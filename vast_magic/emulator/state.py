@@ -1,17 +1,22 @@
-"""The emulator's data model: clock, accounts, 2FA methods, challenges, records.
+"""The emulator's data: clock, accounts, 2FA methods, challenges, records.
 
-Nothing here speaks HTTP; :mod:`vast_magic.emulator.api` turns requests into
-changes of this state, under the emulator's lock.
+Plain objects and the rules of one object (a factor's failure count and
+lock, a challenge's age); :mod:`vast_magic.emulator.model` applies the
+service's rules to them. Nothing here speaks HTTP.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Iterator, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Iterator, TypeVar, overload
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .model import TfaModel
 
 #: A code sent by email or SMS (and a step-1 challenge) lives this long.
 CODE_TTL = 600.0
@@ -75,7 +80,8 @@ class Clock:
 
     ``advance()`` moves it forward (or back, with a negative number); ``set()``
     jumps to an epoch; ``freeze()`` stops it (handy at a TOTP step boundary);
-    ``reset()`` returns to real time.
+    ``reset()`` returns to real time. Times and moves must be finite numbers
+    (ValueError otherwise).
     """
 
     def __init__(self) -> None:
@@ -91,24 +97,25 @@ class Clock:
 
     def advance(self, seconds: float) -> float:
         """Move the clock ``seconds`` forward; returns the new time."""
+        seconds = finite(seconds, "seconds")
         with self._lock:
-            self._offset += float(seconds)
-            if self._frozen is not None:
-                self._frozen += float(seconds)
-                return self._frozen
-            return time.time() + self._offset
+            offset = finite(self._offset + seconds, "the new time")
+            frozen = None if self._frozen is None else finite(self._frozen + seconds, "the new time")
+            self._offset, self._frozen = offset, frozen
+            return frozen if frozen is not None else time.time() + offset
 
     def set(self, epoch: float) -> float:
         """Jump to ``epoch`` (seconds); keeps running unless frozen."""
+        epoch = finite(epoch, "epoch")
         with self._lock:
-            self._offset = float(epoch) - time.time()
+            self._offset = epoch - time.time()
             if self._frozen is not None:
-                self._frozen = float(epoch)
-            return float(epoch)
+                self._frozen = epoch
+            return epoch
 
     def freeze(self, at: float | None = None) -> float:
         """Stop the clock at ``at`` (default: now)."""
-        now = self.now() if at is None else float(at)
+        now = self.now() if at is None else finite(at, "at")
         with self._lock:
             self._frozen = now
             self._offset = now - time.time()
@@ -129,6 +136,14 @@ class Clock:
         with self._lock:
             self._offset = 0.0
             self._frozen = None
+
+
+def finite(value: float, name: str) -> float:
+    """``value`` as a float; ValueError if it is NaN or infinite."""
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, not {value!r}")
+    return value
 
 
 class _Factor:
@@ -228,9 +243,8 @@ class Account:
     #: True makes every 2FA call answer 403 ``team_user_forbidden``.
     team: bool = False
     email_factor: EmailFactor = field(default_factory=EmailFactor)
-    _emu: Any = field(default=None, repr=False)
-
-    # -- helpers usable from tests -------------------------------------
+    #: The model that holds the account (set by ``add_account``).
+    model: TfaModel | None = field(default=None, repr=False)
 
     def method(self, method_id: int) -> Method | None:
         for m in self.methods:
@@ -248,56 +262,27 @@ class Account:
                 return m
         return None
 
+    def window_open(self, now: float) -> bool:
+        return self.authorized_until is not None and now < self.authorized_until
+
     def add_sms(self, phone: str = "+15551234567", label: str = "phone",
                 is_primary: bool = False) -> Method:
         """Add an SMS method; the first method of an account becomes primary."""
-        return self._add("sms", label, is_primary, phone_number=phone)
+        return self._model().add_method(self, "sms", label, is_primary=is_primary, phone_number=phone)
 
     def add_totp(self, label: str = "authenticator", secret: str | None = None,
                  is_primary: bool = False) -> Method:
         """Add a TOTP method with a fresh (or the given) base32 secret."""
-        import pyotp
-
-        return self._add("totp", label, is_primary, secret=secret or pyotp.random_base32())
+        return self._model().add_method(self, "totp", label, is_primary=is_primary, secret=secret)
 
     def authorize(self, seconds: float = WINDOW_SECONDS) -> None:
         """Open the add-method window without going through the API."""
-        with self._lock():
-            self.authorized_until = self._now() + seconds
+        self._model().open_window(self, seconds=seconds)
 
-    def window_open(self, now: float) -> bool:
-        return self.authorized_until is not None and now < self.authorized_until
-
-    # -- internals -------------------------------------------------------
-
-    def _lock(self):
-        return self._emu._lock if self._emu is not None else _NullLock()
-
-    def _now(self) -> float:
-        return self._emu.clock.now() if self._emu is not None else time.time()
-
-    def _add(self, kind: str, label: str, is_primary: bool, **kw: Any) -> Method:
-        with self._lock():
-            method_id = self._emu._next_method_id() if self._emu is not None else len(self.methods) + 1
-            m = Method(id=method_id, user_id=self.user_id, method=kind, label=label,
-                       created_at=self._now(), **kw)
-            self._insert(m, is_primary)
-            return m
-
-    def _insert(self, m: Method, is_primary: bool) -> None:
-        if is_primary or not self.methods:
-            for other in self.methods:
-                other.is_primary = False
-            m.is_primary = True
-        self.methods.append(m)
-
-
-class _NullLock:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
+    def _model(self) -> TfaModel:
+        if self.model is None:
+            raise RuntimeError("this account belongs to no emulator; declare it with emu.add_account()")
+        return self.model
 
 
 @dataclass(eq=False)
@@ -394,7 +379,7 @@ class Record(Sequence, Generic[T]):
         self._items: list[T] = []
         self._lock = threading.Lock()
 
-    def _append(self, item: T) -> None:
+    def append(self, item: T) -> None:
         with self._lock:
             self._items.append(item)
 
