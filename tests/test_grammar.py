@@ -46,6 +46,11 @@ def test_bad_lines_say_what_is_valid(line, words):
     "tfa auth-new --code 123456 -s S", "set api-key KEY", "--explain --raw tfa status",
     "tfa auth-new -t sms -id 3", "--retry 0 tfa status", "tfa auth-new --bogus",
     "tfa --raw auth-new", "--ur http://x tfa status", "tfa", "--raw",
+    "tfa auth-new --code=--", "tfa auth-new -c--", "tfa auth-new --backup-code=--",
+    "tfa auth-new --method-id=--", "tfa auth-new -id--", "tfa auth-new -bc--",
+    "--url=-- tfa status", "tfa status --url=--", "--retry=-- tfa status",
+    "--api-key=-- tfa status", "tfa auth-new --secret=--", "tfa auth-new -s--",
+    "--url -- tfa status",
 ])
 def test_the_shortcut_to_the_command_parser_means_the_same(line):
     """parse() starts at the command's parser for speed; the whole tree must agree

@@ -31,7 +31,8 @@ class VastArgumentParser(argparse.ArgumentParser):
     """An ArgumentParser whose errors become IPython ``UsageError``s.
 
     ``error()`` raises (IPython prints only the message, no traceback) and
-    ``exit()`` raises too, so nothing keeps parsing after ``--help``.
+    ``exit()`` raises too, so nothing keeps parsing after ``--help``.  A bare
+    ``--`` is never an option's value, whatever the Python version.
     """
 
     def error(self, message):
@@ -42,6 +43,12 @@ class VastArgumentParser(argparse.ArgumentParser):
         if status:
             raise UsageError((message or "invalid arguments").strip())
         raise HelpShown()
+
+    def _get_values(self, action, arg_strings):
+        # `--opt=--`, `-o--`: Python 3.10-3.12 drop the `--` and store [] unconverted.
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            raise argparse.ArgumentError(action, "needs a value (`--` alone is not one)")
+        return super()._get_values(action, arg_strings)
 
 
 def _positive_int(text: str) -> int:

@@ -8,8 +8,10 @@ nothing IPython has not loaded already: the rest of the package (and with it
 
 from __future__ import annotations
 
+import math
+
 from IPython.core.magic import Magics, line_magic, magics_class
-from traitlets import Enum, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
 
 from .constants import DEFAULT_URL, PROMPT_CHOICES
 
@@ -26,6 +28,11 @@ class VastMagics(Magics):
                     ).tag(config=True)
     retry_after_cap = Float(30.0, help="Longest wait honoured from a Retry-After header, "
                                        "in seconds.").tag(config=True)
+    deadline = Float(120.0, help="Longest a %vast line may keep trying, in seconds: every "
+                                 "attempt and wait between them included.").tag(config=True)
+    show_tracebacks = Bool(False, help="Show the Python traceback of an internal error (for "
+                                       "debugging: it may show your key or a code)."
+                           ).tag(config=True)
     code_prompt = Enum(PROMPT_CHOICES, default_value="auto",
                        help="How to ask for a 2FA code: 'auto' (a terminal prompt in IPython, "
                             "the input box in Jupyter when allowed), 'terminal', 'kernel', or "
@@ -38,11 +45,13 @@ class VastMagics(Magics):
             raise TraitError("VastMagics.retry counts attempts: it must be at least 1")
         return proposal["value"]
 
-    @validate("timeout", "retry_after_cap")
+    @validate("timeout", "retry_after_cap", "deadline")
     def _valid_seconds(self, proposal):
-        if proposal["value"] <= 0:
-            raise TraitError(f"VastMagics.{proposal['trait'].name} must be positive")
-        return proposal["value"]
+        value = proposal["value"]
+        if not (math.isfinite(value) and value > 0):
+            raise TraitError(f"VastMagics.{proposal['trait'].name} must be a positive, finite "
+                             f"number of seconds, got {value!r}")
+        return value
 
     def __init__(self, shell=None, **kwargs):
         super().__init__(shell=shell, **kwargs)
