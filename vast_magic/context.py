@@ -29,7 +29,9 @@ class Settings:
     retry: int = 3
     timeout: float = 30.0
     retry_after_cap: float = 30.0
+    deadline: float = 120.0
     code_prompt: str = "auto"
+    show_tracebacks: bool = False
 
 
 @dataclass
@@ -139,8 +141,10 @@ class Context:
         return Client(self._session(), url or self.server_url(), key.value,
                       attempts=opts.retry or self.settings.retry,
                       timeout=self.settings.timeout,
-                      retry_after_cap=self.settings.retry_after_cap, key_source=key.source,
-                      explain=(lambda text: print(text, file=out)) if opts.explain else None)
+                      retry_after_cap=self.settings.retry_after_cap,
+                      line_deadline=self.settings.deadline, key_source=key.source,
+                      explain=(lambda text: print(text, file=out)) if opts.explain else None,
+                      notice=lambda text: print(text, file=sys.stderr, flush=True))
 
 
 def check_url(url: str, where: str) -> None:
@@ -184,13 +188,30 @@ def _loopback(host: str) -> bool:
 
 
 def run_line(magics, line: str):
-    """Run one ``%vast`` line for a :class:`~vast_magic.magic.VastMagics`."""
+    """Run one ``%vast`` line for a :class:`~vast_magic.magic.VastMagics`.
+
+    Only IPython's UsageError and VastError leave it: anything else is a bug,
+    shown as one short line (never the frames, whose locals hold secrets)
+    unless ``VastMagics.show_tracebacks`` is on.
+    """
+    settings = Settings(**{name: getattr(magics, name) for name in Settings.__dataclass_fields__})
+    try:
+        return _run(magics, line, settings)
+    except (VastError, UsageError):
+        raise
+    except KeyboardInterrupt:
+        raise VastError("Interrupted before an answer came.", code="interrupted") from None
+    except Exception as exc:
+        if settings.show_tracebacks:
+            raise
+        raise internal_error(exc) from None
+
+
+def _run(magics, line: str, settings: Settings):
     try:
         opts = grammar.parse(grammar.split(line))
     except grammar.HelpShown:
         return None
-    settings = Settings(url=magics.url, retry=magics.retry, timeout=magics.timeout,
-                        retry_after_cap=magics.retry_after_cap, code_prompt=magics.code_prompt)
     ctx = Context(opts, settings, shell=magics.shell, session=lambda: magics.session,
                   raw_cell=magics.raw_cell)
     try:
@@ -203,5 +224,13 @@ def run_line(magics, line: str):
 
             print(json.dumps(redact(exc.data)))
         raise
-    except KeyboardInterrupt:
-        raise VastError("Interrupted before an answer came.", code="interrupted") from None
+
+
+def internal_error(exc: BaseException) -> VastError:
+    return VastError(
+        f"Internal error in vast-magic ({type(exc).__name__}); nothing secret is shown here. "
+        "A pending challenge is kept.",
+        ["Please report it to the vast-magic maintainers with the line you ran. "
+         "`%config VastMagics.show_tracebacks = True` shows the Python traceback (it may "
+         "include your key or a code: do not paste it publicly)."],
+        code="internal_error")

@@ -118,8 +118,8 @@ def ask_hidden(shell, setting: str, message: str) -> str | None:
             from prompt_toolkit import PromptSession
 
             return PromptSession().prompt(message, is_password=True, in_thread=True)
-        if setting == "never":
-            return None
+        if setting == "never" or not _stdin_is_a_terminal():
+            return None  # `ipython < script.ipy`: the next line is code, never a secret
         import getpass
 
         return getpass.getpass(message)

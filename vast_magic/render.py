@@ -7,7 +7,7 @@ import json
 import time
 
 from .api.client import redact
-from .api.errors import format_duration
+from .api.errors import finite, format_duration, printable
 
 
 class RawAnswer(dict):
@@ -28,18 +28,24 @@ class RawAnswer(dict):
 def _when(value) -> str:
     if value in (None, "", 0):
         return "—"
-    if isinstance(value, (int, float)):
+    if finite(value) is not None:
         try:
             return time.strftime("%Y-%m-%d %H:%M", time.localtime(value))
         except (OverflowError, OSError, ValueError):
-            return str(value)
-    return str(value)
+            pass
+    return _text(value)
 
 
 def _lock(value, now: float) -> str:
-    if isinstance(value, (int, float)) and value > now:
-        return f"locked, {format_duration(value - now)} left"
+    until = finite(value)
+    if until is not None and until > now:
+        return f"locked, {format_duration(until - now)} left"
     return "—"
+
+
+def _text(value) -> str:
+    """A value from the server as table text: printable, short."""
+    return printable(value, 40)
 
 
 COLUMNS = ("id", "type", "label", "primary", "phone", "failures", "lock", "last used")
@@ -56,12 +62,12 @@ class StatusView:
         rows = []
         for m in self.data.get("methods") or []:
             rows.append((
-                str(m.get("id", "")),
-                str(m.get("method", "")),
-                str(m.get("label") or "—"),
+                _text(m.get("id", "")),
+                _text(m.get("method", "")),
+                _text(m.get("label") or "—"),
                 "yes" if m.get("is_primary") else "",
-                str(m.get("phone_number") or "—"),
-                str(m.get("fail_count") or 0),
+                _text(m.get("phone_number") or "—"),
+                _text(m.get("fail_count") or 0),
                 _lock(m.get("locked_until"), self.now),
                 _when(m.get("last_used")),
             ))
@@ -71,7 +77,7 @@ class StatusView:
         d = self.data
         lines = [f"2FA is {'on' if d.get('tfa_enabled') else 'off'}; "
                  f"{len(d.get('methods') or [])} method(s); "
-                 f"{d.get('backup_codes_remaining', 0)} backup code(s) left."]
+                 f"{_text(d.get('backup_codes_remaining', 0))} backup code(s) left."]
         if d.get("new_method_authorized"):
             lines.append("A new method may be added now (the 30-minute window is open).")
         return lines

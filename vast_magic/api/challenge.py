@@ -27,7 +27,15 @@ def normalize_code(text: str | None) -> str | None:
 
 
 def bad_code_message(text: str) -> str:
-    return (f"{text!r} is not a 2FA code: a code is 6 digits. Nothing was sent "
+    """Why a typed code was refused, without repeating it (messages are saved)."""
+    compact = re.sub(r"[\s-]", "", text)
+    if not compact:
+        shape = "nothing but spaces"
+    elif compact.isdecimal():
+        shape = f"{len(compact)} digits"
+    else:
+        shape = f"{len(compact)} characters, not all digits"
+    return (f"That is not a 2FA code ({shape}): a code is 6 digits. Nothing was sent "
             "(a wrong code counts towards a lockout).")
 
 

@@ -20,8 +20,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .. import __version__
-from .errors import BadAnswer, TransportError, VastError, from_answer
+from . import transport
+from .errors import BadAnswer, TransportError, VastError, from_answer, printable
+from .transport import new_session
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # Answers that must never be repeated: the code was judged, or the server
@@ -33,25 +34,35 @@ SECRET_FIELDS = frozenset({"secret", "code", "backup_code", "backup_codes", "ses
 REDACTED = "<redacted>"
 FIRST_WAIT = 0.15   # seconds before the first retry without Retry-After
 WAIT_GROWTH = 1.5   # each further wait is this much longer
+MAX_WAIT = 5.0      # the longest wait without Retry-After
+NOTICE_WAIT = 3.0   # waits longer than this are announced
 CONNECT_TIMEOUT_MAX = 10.0
 
 
-def new_session():
-    """A requests.Session for the life of one shell (connections are reused)."""
-    import requests
-
-    session = requests.Session()
-    session.headers["User-Agent"] = f"vast-magic/{__version__}"
-    return session
-
-
-def redact(value):
-    """A copy of a JSON value with secret fields replaced."""
+def redact(value, _depth: int = 0):
+    """A copy of a JSON value with secret fields replaced (and anything nested
+    implausibly deep replaced whole, as it cannot be checked cheaply)."""
+    if isinstance(value, (dict, list)) and _depth > transport.MAX_DEPTH:
+        return REDACTED
     if isinstance(value, dict):
-        return {k: (REDACTED if k in SECRET_FIELDS and v not in (None, "") else redact(v))
-                for k, v in value.items()}
+        return {k: (REDACTED if k in SECRET_FIELDS and v not in (None, "")
+                    else redact(v, _depth + 1)) for k, v in value.items()}
     if isinstance(value, list):
-        return [redact(v) for v in value]
+        return [redact(v, _depth + 1) for v in value]
+    return value
+
+
+def mask(value, secrets: list[str]):
+    """A copy of a JSON value in which every string has the given secrets
+    (what this request sent: key, code, secret) replaced, in case a server
+    echoes them."""
+    if isinstance(value, dict):
+        return {k: mask(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v, secrets) for v in value]
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
     return value
 
 
@@ -71,13 +82,19 @@ class Outcome:
 
     ``kind`` is ``answer`` (``status`` and ``data`` set), or a transport
     failure: ``refused`` (nothing was sent), ``connect_timeout`` (no
-    connection), ``lost`` (the connection broke), ``read_timeout``.
+    connection), ``lost`` (the connection broke), ``cut`` (the answer broke
+    off), ``read_timeout`` (no whole answer by the attempt's deadline).
+    ``problem`` says what is wrong with an answer that came whole but
+    cannot be used (``too_large``, ``too_deep``).
     """
 
     kind: str
     status: int | None = None
     data: object = None
     retry_after: float | None = None
+    problem: str | None = None
+    response: object = None   # the requests.Response of an answer
+    budget: float = 0.0       # the seconds the attempt had
 
     @property
     def app_code(self) -> str | None:
@@ -94,9 +111,10 @@ def should_retry(outcome: Outcome, *, unsafe: bool) -> bool:
     """
     if outcome.kind in ("refused", "connect_timeout"):
         return True
-    if outcome.kind in ("lost", "read_timeout"):
+    if outcome.kind in ("lost", "cut", "read_timeout"):
         return not unsafe
-    if outcome.status not in RETRY_STATUSES or outcome.app_code in NO_RETRY_CODES:
+    if outcome.problem or outcome.status not in RETRY_STATUSES \
+            or outcome.app_code in NO_RETRY_CODES:
         return False
     return not unsafe or outcome.status == 503 or (outcome.status == 429
                                                    and outcome.app_code is None)
@@ -104,10 +122,10 @@ def should_retry(outcome: Outcome, *, unsafe: bool) -> bool:
 
 def retry_wait(attempt: int, retry_after: float | None, cap: float) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1, 2, ...):
-    the server's Retry-After up to ``cap``, else a growing pause."""
+    the server's Retry-After up to ``cap``, else a growing pause up to MAX_WAIT."""
     if retry_after is not None:
         return min(retry_after, cap)
-    return FIRST_WAIT * WAIT_GROWTH ** (attempt - 1)
+    return min(FIRST_WAIT * WAIT_GROWTH ** (attempt - 1), MAX_WAIT)
 
 
 def parse_retry_after(headers) -> float | None:
@@ -160,6 +178,8 @@ def outcome_of_exception(exc: Exception, url: str) -> Outcome:
     if isinstance(exc, rex.ProxyError):
         raise TransportError("The HTTP proxy (HTTPS_PROXY / HTTP_PROXY) did not pass the "
                              f"request on to {url}.", code="proxy_error")
+    if isinstance(exc, (rex.ChunkedEncodingError, rex.ContentDecodingError)):
+        return Outcome("cut")
     if isinstance(exc, rex.ConnectionError):
         return Outcome("refused" if _refused(exc) else "lost")
     if isinstance(exc, (rex.InvalidURL, rex.InvalidSchema, rex.MissingSchema)):
@@ -170,15 +190,31 @@ def outcome_of_exception(exc: Exception, url: str) -> Outcome:
 
 
 _EXPLAIN_FAILURE = {"connect_timeout": "← no connection (timed out)",
-                    "refused": "← connection refused", "lost": "← connection lost"}
+                    "refused": "← connection refused", "lost": "← connection lost",
+                    "cut": "← the answer broke off"}
+_WHY_RETRY = {"refused": "The connection was refused", "lost": "The connection broke",
+              "cut": "The answer broke off", "connect_timeout": "No connection came",
+              "read_timeout": "No answer came"}
+
+
+def _no_auth(request):
+    """Auth that adds nothing: our own header stands, and ~/.netrc is not read."""
+    return request
 
 
 class Client:
-    """Speaks to the Vast REST API for one magic call, over a shared session."""
+    """Speaks to the Vast REST API for one magic call, over a shared session.
+
+    ``timeout`` bounds each attempt (connect, send, the whole answer);
+    ``line_deadline`` bounds the whole call, attempts and waits included;
+    ``notice`` is told of a wait long enough for the user to wonder.
+    """
 
     def __init__(self, session, url: str, api_key: str | None, *, attempts: int = 3,
                  timeout: float = 30.0, retry_after_cap: float = 30.0,
-                 explain: Callable[[str], None] | None = None, key_source: str | None = None,
+                 line_deadline: float = 120.0,
+                 explain: Callable[[str], None] | None = None,
+                 notice: Callable[[str], None] | None = None, key_source: str | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.session = session
         self.url = url
@@ -186,9 +222,15 @@ class Client:
         self.attempts = max(1, int(attempts))
         self.timeout = float(timeout)
         self.retry_after_cap = float(retry_after_cap)
+        self.line_deadline = float(line_deadline)
         self.explain = explain
+        self.notice = notice
         self.key_source = key_source
         self.sleep = sleep
+        # Plain http is only ever loopback (the emulator): never through a proxy,
+        # where the key would travel in clear.  https honours the proxy settings.
+        self._proxies = ({"http": None, "https": None, "all": None}
+                         if url.lower().startswith("http://") else None)
 
     def _say(self, text: str) -> None:
         if self.explain is not None:
@@ -205,54 +247,86 @@ class Client:
         payload = None if body is None else json.dumps(body).encode()
         if payload is not None:
             headers["Content-Type"] = "application/json"
+        sent = [v for v in [self.api_key, *_secret_values(body)] if v]
         attempts = self.attempts if attempts is None else attempts
+        line_ends = time.monotonic() + self.line_deadline
         for attempt in range(1, attempts + 1):
             if self.explain is not None:
                 self._explain_request(method, url, body, attempt, attempts)
-            outcome = self._attempt(method, url, payload, headers)
+            outcome = self._attempt(method, url, payload, headers, line_ends)
             if attempt < attempts and should_retry(outcome, unsafe=unsafe):
                 pause = retry_wait(attempt, outcome.retry_after, self.retry_after_cap)
-                if outcome.kind == "answer":
-                    self._say(f"  retrying in {pause:.2f} s")
-                self.sleep(pause)
-                continue
-            return self._result(outcome, unsafe, context)
+                left = line_ends - time.monotonic()
+                if pause < left - 0.5:  # time for another attempt after the wait
+                    self._announce(outcome, pause, attempt + 1, attempts, left)
+                    self.sleep(pause)
+                    continue
+            return self._result(outcome, unsafe, context, sent)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, method: str, url: str, payload, headers) -> Outcome:
+    def _announce(self, outcome: Outcome, pause: float, attempt: int, attempts: int,
+                  left: float) -> None:
+        if outcome.kind == "answer":
+            self._say(f"  retrying in {pause:.2f} s")
+        if self.notice is not None and pause > NOTICE_WAIT:
+            why = _WHY_RETRY.get(outcome.kind, f"The server answered {outcome.status}")
+            self.notice(f"{why}; trying again in {pause:.0f} s (attempt {attempt} of "
+                        f"{attempts}; giving up within {left:.0f} s).")
+
+    def _attempt(self, method: str, url: str, payload, headers, line_ends: float) -> Outcome:
         import requests
 
         started = time.perf_counter()
+        budget = max(0.05, min(self.timeout, line_ends - time.monotonic()))
+        ends = time.monotonic() + budget
         try:
-            resp = self.session.request(method, url, data=payload, headers=headers,
-                                        timeout=(self.connect_timeout, self.timeout))
+            with transport.deadline(ends):
+                resp = self.session.request(
+                    method, url, data=payload, headers=headers, stream=True,
+                    allow_redirects=False, proxies=self._proxies, auth=_no_auth,
+                    timeout=(min(self.connect_timeout, budget), budget))
+                try:
+                    content = transport.read_body(resp)
+                except transport.AnswerTooLarge:
+                    resp.close()
+                    self._say(f"← {resp.status_code}: answer too large")
+                    return Outcome("answer", resp.status_code, problem="too_large",
+                                   response=resp)
         except requests.exceptions.RequestException as exc:
-            try:
-                outcome = outcome_of_exception(exc, self.url)
-            except TransportError as err:
-                self._say({"tls_error": "← no secure connection",
-                           "proxy_error": "← proxy refused"}.get(err.code, "← failed"))
-                raise err from None
-            self._say(_EXPLAIN_FAILURE.get(outcome.kind)
-                      or f"← no answer within {self.timeout:g} s")
+            if transport.passed(ends):
+                outcome = Outcome("read_timeout")
+            else:
+                try:
+                    outcome = outcome_of_exception(exc, self.url)
+                except TransportError as err:
+                    self._say({"tls_error": "← no secure connection",
+                               "proxy_error": "← proxy refused"}.get(err.code, "← failed"))
+                    raise err from None
+            self._say(_EXPLAIN_FAILURE.get(outcome.kind) or f"← no answer within {budget:g} s")
+            outcome.budget = budget
             return outcome
         elapsed = (time.perf_counter() - started) * 1000
-        self._say(f"← {resp.status_code} {resp.reason} in {elapsed:.0f} ms")
-        self._response = resp
-        return Outcome("answer", resp.status_code, _json(resp), parse_retry_after(resp.headers))
+        self._say(f"← {resp.status_code} {printable(resp.reason, 60)} in {elapsed:.0f} ms")
+        try:
+            data = transport.parse_json(content)
+        except transport.TooDeep:
+            return Outcome("answer", resp.status_code, problem="too_deep", response=resp)
+        return Outcome("answer", resp.status_code, data, parse_retry_after(resp.headers),
+                       response=resp)
 
     @property
     def connect_timeout(self) -> float:
         return min(CONNECT_TIMEOUT_MAX, self.timeout)
 
-    def _result(self, outcome: Outcome, unsafe: bool, context: dict | None) -> dict:
+    def _result(self, outcome: Outcome, unsafe: bool, context: dict | None,
+                sent: list[str]) -> dict:
         """The answer's data, or the error the outcome stands for."""
         kind, data = outcome.kind, outcome.data
         if kind == "connect_timeout":
             raise TransportError(f"Could not connect to {self.url} within "
                                  f"{self.connect_timeout:g} s.", code="timeout")
         if kind == "read_timeout":
-            raise TransportError(f"No answer from {self.url} within {self.timeout:g} s.",
+            raise TransportError(f"No answer from {self.url} within {outcome.budget:g} s.",
                                  code="timeout", may_have_acted=unsafe)
         if kind == "refused":
             raise TransportError(f"Could not connect to {self.url}: the connection was "
@@ -260,30 +334,19 @@ class Client:
         if kind == "lost":
             raise TransportError(f"The connection to {self.url} broke before an answer came.",
                                  code="connection_lost", may_have_acted=unsafe)
+        if kind == "cut":
+            raise TransportError(f"The answer from {self.url} broke off before it was "
+                                 "complete.", code="connection_lost", may_have_acted=unsafe)
         status = outcome.status
+        if outcome.problem or 300 <= status < 400:
+            raise _bad_answer(outcome)
         if isinstance(data, dict) and (status >= 400 or data.get("error")
                                        or data.get("success") is False):
-            raise from_answer(status, data, key_source=self.key_source, **(context or {}))
+            raise from_answer(status, mask(data, sent), key_source=self.key_source,
+                              **(context or {}))
         if status >= 400 or not isinstance(data, dict):
-            raise self._bad_answer(status, data)
+            raise _bad_answer(outcome)
         return data
-
-    def _bad_answer(self, status: int, data) -> BadAnswer:
-        resp = self._response
-        kind = resp.headers.get("Content-Type", "").split(";")[0] or "no content type"
-        what = f"{status} {resp.reason}".strip()
-        body = f"with {kind} instead of JSON" if data is None else "with JSON of an unknown shape"
-        if status >= 500:
-            why = "a problem on the server's side, not with your input"
-        elif status == 429:
-            why = "too many requests"
-        elif status < 400:
-            why = "an answer that is not the API's JSON"
-        else:
-            why = "not an API answer"
-        return BadAnswer(f"The server answered {what} {body} ({why}).", code="bad_answer",
-                         status=status,
-                         data={"error": "bad_answer", "status": status, "content_type": kind})
 
     def _explain_request(self, method: str, url: str, body: dict | None, attempt: int,
                          attempts: int) -> None:
@@ -293,11 +356,41 @@ class Client:
         self._say(f"→ {method} {url}{shown}{auth}{again}")
 
 
-def _json(resp):
-    try:
-        return resp.json()
-    except ValueError:
-        return None
+def _bad_answer(outcome: Outcome) -> BadAnswer:
+    """An answer that is not the API's, described in one line."""
+    resp, status, problem = outcome.response, outcome.status, outcome.problem
+    kind = printable(resp.headers.get("Content-Type", "").split(";")[0], 60) \
+        or "no content type"
+    what = printable(f"{status} {resp.reason}", 60)
+    if problem == "too_large":
+        body = f"with an answer over {transport.MAX_ANSWER // 1024} KB"
+    elif problem == "too_deep":
+        body = f"with JSON nested over {transport.MAX_DEPTH} levels deep"
+    elif 300 <= status < 400:
+        where = printable(resp.headers.get("Location", ""), 200) or "nowhere"
+        body = f"pointing to {where}"
+    elif outcome.data is None:
+        body = f"with {kind} instead of JSON"
+    else:
+        body = "with JSON of an unknown shape"
+    if 300 <= status < 400:
+        why = "a redirect: vast-magic follows none, so nothing was sent there"
+    elif status >= 500:
+        why = "a problem on the server's side, not with your input"
+    elif status == 429:
+        why = "too many requests"
+    elif problem or status < 400:
+        why = "an answer that is not the API's"
+    else:
+        why = "not an API answer"
+    return BadAnswer(f"The server answered {what} {body} ({why}).", code="bad_answer",
+                     status=status,
+                     data={"error": "bad_answer", "status": status, "content_type": kind})
+
+
+def _secret_values(body: dict | None) -> list[str]:
+    """The secret strings a request body carries (to mask if a server echoes them)."""
+    return [v for k, v in (body or {}).items() if k in SECRET_FIELDS and isinstance(v, str)]
 
 
 __all__ = ["Client", "Outcome", "VastError", "api_url", "new_session", "parse_retry_after",

@@ -18,7 +18,10 @@ on where it runs, so the hints are added by the caller
 
 from __future__ import annotations
 
+import math
+import re
 import time
+import unicodedata
 
 from ..constants import CODE_LIFE_MINUTES, FAIL_LIMITS, LOCK_MINUTES
 
@@ -92,8 +95,7 @@ class Refusal(VastError):
 
     @property
     def locked_until(self) -> float | None:
-        value = self.data.get("locked_until")
-        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        return finite(self.data.get("locked_until"))
 
 
 class WrongCode(Refusal):
@@ -116,13 +118,31 @@ class BadKey(Refusal):
     """The API key (or 2FA session key) was not accepted."""
 
 
+def printable(text, limit: int = 300) -> str:
+    """Text from a server, safe to show: no control or format characters (no
+    terminal escape sequences), whitespace collapsed, at most ``limit`` long."""
+    text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in str(text))
+    text = re.sub(r" +", " ", text).strip()
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _server_words(data: dict) -> str:
-    return str(data.get("msg") or data.get("message") or "").strip().rstrip(".")
+    return printable(data.get("msg") or data.get("message") or "").rstrip(".")
+
+
+def finite(value) -> float | None:
+    """A number that can be computed with (not bool, NaN or infinite), else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return value if math.isfinite(value) else None
+    except OverflowError:  # an int too large for a float
+        return None
 
 
 def format_duration(seconds: float) -> str:
-    """``14 min 5 s``, ``45 s``; never negative."""
-    seconds = max(0, int(round(seconds)))
+    """``14 min 5 s``, ``45 s``; never negative (nor infinite)."""
+    seconds = max(0, int(round(finite(seconds) or 0)))
     minutes, secs = divmod(seconds, 60)
     if minutes and secs:
         return f"{minutes} min {secs} s"
@@ -137,7 +157,8 @@ def method_words(method: str | None) -> str:
 
 
 def lock_sentence(locked_until, now: float) -> str:
-    if not isinstance(locked_until, (int, float)):
+    locked_until = finite(locked_until)
+    if locked_until is None:
         return f"It is locked for a while (locks last {LOCK_MINUTES} minutes)."
     left = locked_until - now
     if left <= 0:

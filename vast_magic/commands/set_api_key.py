@@ -17,8 +17,10 @@ def run(ctx, opts):
     if key is None:
         key = ctx.ask_hidden("Vast.ai API key: ")
         if key is None:
-            raise UsageError("No key entered; nothing was stored. (If this front end cannot "
-                             "ask for input, set VAST_API_KEY in the kernel's environment.)")
+            raise UsageError("No key entered; nothing was stored. Where nothing can be asked "
+                             "(a script or a pipe on standard input, a front end without "
+                             "input), set VAST_API_KEY in the environment, or pass the key "
+                             "from a variable: `%vast set api-key $key`.")
     key = credentials.clean(key)
     if not key:
         raise UsageError("The key is empty; nothing was stored.")

@@ -150,7 +150,12 @@ def _server_of(ctx, flow: Flow, pending: Challenge) -> str:
     started = (pending.url or "").rstrip("/")
     given = ctx.opts.url
     if not given:
-        return pending.url or ctx.server_url()
+        if not pending.url:
+            return ctx.server_url()
+        from ..context import check_url
+
+        check_url(pending.url, f"(where the pending {flow.noun} was started)")
+        return pending.url
     if started and given.rstrip("/") != started:
         raise UsageError(f"The pending {flow.noun} was started at {pending.url}, not at "
                          f"{given}; finish it without --url (it is kept).")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..api import tfa
 from ..api.errors import Locked, Refusal, VastError, WrongCode
+from ..constants import METHOD_TYPES
 
 _SMS_TROUBLE = ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap")
 _OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
@@ -26,10 +27,16 @@ def lookup_methods(client) -> dict | None:
         return None
     if not isinstance(methods, list):
         return None
-    kinds = {m.get("id"): m.get("method") for m in methods if isinstance(m, dict)}
+    kinds = {m["id"]: m["method"] for m in methods if _readable(m)}
     if methods and not kinds:
         return None  # methods we cannot read: tell nothing rather than "none"
     return kinds
+
+
+def _readable(method) -> bool:
+    """A method entry whose id is a whole number and whose kind is one we know."""
+    return (isinstance(method, dict) and type(method.get("id")) is int
+            and method.get("method") in METHOD_TYPES)
 
 
 def other_ways(method: str | None) -> str:
