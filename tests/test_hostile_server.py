@@ -320,3 +320,17 @@ def test_huge_answers_are_refused_without_being_read(front, action):
         tracemalloc.stop()
     assert_clean_failure(ran, "answer over 256 KB")
     assert peak < 32 * 1024 * 1024  # a 200 MB inflation or a 300 MB read never happens
+
+
+def test_raw_with_a_deeply_nested_answer(front):
+    front.front.answer_next("GET", json_text(400, _deep(600)))
+    assert_clean_failure(front.run("%vast --raw tfa status"), "nested over 32 levels")
+
+
+def test_redact_replaces_what_nests_too_deep_to_check():
+    from vast_magic.api.client import redact
+
+    value = {"secret": "s"}
+    for _ in range(1000):
+        value = [value]
+    assert "s" not in str(redact(value)).replace("redacted", "")

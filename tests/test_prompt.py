@@ -138,6 +138,7 @@ def test_simple_prompt_reads_a_line_and_checks_it(vast, monkeypatch):
     ran = vast.run("%vast tfa auth-new -t totp")
     assert ran.success, ran.text
     assert "is not a 2FA code" in ran.out and "Authorized" in ran.out
+    assert "12345" not in ran.out  # what was typed is never echoed into the saved output
     assert len(asked) == 2 and asked[0].startswith("Enter the 2FA code (totp")
     assert len([r for r in emu.log if r.method == "PUT"]) == 1
 
