@@ -7,6 +7,7 @@ challenges, and ways to say and show things — never the Magics object.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import sys
@@ -15,9 +16,11 @@ from typing import Callable
 
 from IPython.core.error import UsageError
 
-from . import advice, credentials, grammar
+from . import advice, credentials, grammar, prompt
 from .api.challenge import Challenge
+from .api.client import Client, redact
 from .api.errors import VastError
+from .render import RawAnswer
 from .constants import DEFAULT_URL, PENDING
 
 
@@ -85,8 +88,6 @@ class Context:
 
     def show(self, result: Result):
         """The cell's value for --raw (the answer as a dict), else print the lines."""
-        from .render import RawAnswer
-
         if self.opts.raw:
             return RawAnswer(result.data)
         self.say("\n".join(result.lines))
@@ -106,15 +107,11 @@ class Context:
 
     def code_asker(self):
         """How to ask for a code here (None: finish in a later cell)."""
-        from . import prompt
-
         if getattr(self.opts, "no_prompt", False):
             return None
         return prompt.choose(self.shell, self.settings.code_prompt, self.say)
 
     def ask_hidden(self, message: str) -> str | None:
-        from . import prompt
-
         return prompt.ask_hidden(self.shell, self.settings.code_prompt, message)
 
     # -- the server ------------------------------------------------------------------
@@ -128,8 +125,6 @@ class Context:
 
     def client(self, url: str | None = None):
         """A Client for this line: the key, the server, attempts, --explain output."""
-        from .api.client import Client
-
         opts = self.opts
         key = credentials.resolve(opts.api_key)
         if key is None:
@@ -169,7 +164,7 @@ def check_url(url: str, where: str) -> None:
 def _host(url: str) -> str | None:
     """The host requests will connect to (parsed as requests parses it), or None."""
     try:
-        from urllib3.util import parse_url
+        from urllib3.util import parse_url  # urllib3 loads with requests, on first use
 
         return parse_url(url).host or None
     except ValueError:  # urllib3's LocationParseError is a ValueError
@@ -177,8 +172,6 @@ def _host(url: str) -> str | None:
 
 
 def _loopback(host: str) -> bool:
-    import ipaddress
-
     if host.lower() == "localhost":
         return True
     try:
@@ -220,8 +213,6 @@ def _run(magics, line: str, settings: Settings):
         if not exc.hints:
             exc.advise(*advice.generic(exc))
         if opts.raw and exc.data is not None:
-            from .api.client import redact
-
             print(json.dumps(redact(exc.data)))
         raise
 

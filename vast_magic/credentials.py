@@ -16,9 +16,12 @@ The keyring is imported on first use; on a machine without a usable backend
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Mapping, NamedTuple
+
+from .api.errors import VastError
 
 KEYRING_SERVICE = "vast.ai"
 API_KEY_NAME = "api_key"
@@ -74,7 +77,7 @@ def _text(raw: object) -> str:
 def keyring_get(name: str) -> str:
     """A value from the system keyring, or "" (never raises)."""
     try:
-        import keyring
+        import keyring  # tens of milliseconds, and D-Bus: only when a key is looked up
 
         return _text(keyring.get_password(KEYRING_SERVICE, name))
     except Exception:  # noqa: BLE001 - no backend, locked, D-Bus down...: fall through
@@ -125,8 +128,6 @@ def sendable(value: str) -> bool:
 
 def fingerprint(value: str | None) -> str:
     """A short digest that tells two keys apart without keeping either."""
-    import hashlib
-
     return hashlib.sha256((value or "").encode()).hexdigest()[:12]
 
 
@@ -147,8 +148,6 @@ def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Ke
     """
     key = _first(flag, env)
     if key and not sendable(key.value):
-        from .api.errors import VastError
-
         raise VastError(
             f"The API key from {key.source} contains characters an API key cannot have "
             "(non-ASCII or control characters), so nothing was sent.",
@@ -238,8 +237,6 @@ def store(value: str, env: Mapping[str, str] | None = None) -> str:
         try:
             write_key_file(value, env)
         except OSError as exc:
-            from .api.errors import VastError
-
             raise VastError(
                 f"No usable system keyring here, and {path} could not be written "
                 f"({_why_not_written(exc, path)}), so nothing was stored.",

@@ -9,6 +9,7 @@ nothing IPython has not loaded already: the rest of the package (and with it
 from __future__ import annotations
 
 import math
+import re
 
 from IPython.core.magic import Magics, line_magic, magics_class
 from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
@@ -108,16 +109,14 @@ def complete_vast(context) -> dict:
     choices (other matchers are suppressed); elsewhere it stays out of the way.
     The parser is built on the first completion, not at load time.
     """
-    import re
-
     line = context.text_until_cursor
     # "%vast ..." or "name = %vast ...", at the start of the line
     found = re.match(r"\s*(?:[\w.]+\s*=\s*)?(%vast\s.*)", line)
     if found is None:
         return {"completions": [], "suppress": False}
-    from IPython.core.completer import SimpleCompletion
+    from IPython.core.completer import SimpleCompletion  # loaded with the completer, later
 
-    from .grammar import completions
+    from .grammar import completions  # the parser is built on the first completion
 
     words = completions(found.group(1), context.token)
     return {"completions": [SimpleCompletion(w, type="vast") for w in words],
@@ -140,6 +139,6 @@ class _VastLine:
         return self.magics.vast(line)
 
     def getdoc(self) -> str:
-        from .grammar import full_help
+        from .grammar import full_help  # built when %vast? asks, not at load time
 
         return full_help()

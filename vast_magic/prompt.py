@@ -15,7 +15,11 @@ how to finish in a later cell.
 
 from __future__ import annotations
 
+import getpass
+import sys
 from typing import Callable, Optional
+
+from IPython.core.error import StdinNotImplementedError
 
 from .api.challenge import Challenge, bad_code_message, clock, normalize_code
 
@@ -33,7 +37,7 @@ def terminal_asker() -> AskCode:
     """A prompt_toolkit prompt (uses the current app session's input/output)."""
 
     def ask(challenge: Challenge) -> str | None:
-        from prompt_toolkit import PromptSession
+        from prompt_toolkit import PromptSession  # ~50 ms: only when a code is asked for
         from prompt_toolkit.validation import Validator
 
         validator = Validator.from_callable(
@@ -58,8 +62,6 @@ def line_asker(read_line: Callable[[str], str], say: Callable[[str], None]) -> A
     None when there is no stdin or the answer is empty."""
 
     def ask(challenge: Challenge) -> str | None:
-        from IPython.core.error import StdinNotImplementedError
-
         while True:
             try:
                 text = read_line(prompt_text(challenge))
@@ -98,8 +100,6 @@ def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
 
 
 def _stdin_is_a_terminal() -> bool:
-    import sys
-
     try:
         return sys.stdin is not None and sys.stdin.isatty()
     except (AttributeError, ValueError):
@@ -108,20 +108,16 @@ def _stdin_is_a_terminal() -> bool:
 
 def ask_hidden(shell, setting: str, message: str) -> str | None:
     """Ask for a secret without echo; None when it cannot be asked or was put off."""
-    from IPython.core.error import StdinNotImplementedError
-
     kernel = getattr(shell, "kernel", None)
     try:
         if kernel is not None and setting in ("auto", "kernel"):
             return kernel.getpass(message)
         if setting == "terminal" or (setting == "auto" and _terminal(shell) == "full"):
-            from prompt_toolkit import PromptSession
+            from prompt_toolkit import PromptSession  # only when a secret is asked for
 
             return PromptSession().prompt(message, is_password=True, in_thread=True)
         if setting == "never" or not _stdin_is_a_terminal():
             return None  # `ipython < script.ipy`: the next line is code, never a secret
-        import getpass
-
         return getpass.getpass(message)
     except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
         return None

@@ -14,7 +14,10 @@ from IPython.core.error import UsageError
 
 from ..api import tfa
 from ..api.challenge import Challenge
+from ..api.errors import VastError
 from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES, WINDOW_MINUTES
+from ..context import Result
+from ..credentials import fingerprint
 from . import twostep, verify
 from .base import Command
 
@@ -96,8 +99,6 @@ def next_steps(now: float | None = None) -> list[str]:
 
 
 def finish(client, secret: str, code: str, method: str | None):
-    from ..context import Result
-
     data = tfa.finish_authorize_new_method(client, secret=secret, code=code, method=method)
     return Result(data, next_steps())
 
@@ -138,9 +139,6 @@ def run(ctx, opts):
 
 
 def _with_backup_code(ctx, client, backup_code: str):
-    from ..api.errors import VastError
-    from ..context import Result
-
     code = backup_code.strip()
     if not code:
         raise VastError("The backup code is empty.", ["Backup codes look like ABCD-EFGH-IJKL."],
@@ -158,8 +156,6 @@ def _start(client, method_type: str | None, method_id: int | None) -> Challenge:
         try:
             kinds = verify.lookup_methods(client)
         except KeyboardInterrupt:
-            from ..api.errors import VastError
-
             raise VastError("Interrupted while looking up your 2FA methods; no code was "
                             "requested.", [f"Start again: {NAME}"],
                             code="interrupted") from None
@@ -175,8 +171,6 @@ def _start(client, method_type: str | None, method_id: int | None) -> Challenge:
     data = twostep.step_one(
         FLOW, lambda: tfa.authorize_new_method(client, body, method=known, method_id=method_id),
         spends="a code may arrive, but without its secret it cannot be used")
-    from ..credentials import fingerprint
-
     return Challenge(secret=tfa.secret_of(data), method=method, method_id=method_id,
                      url=client.url, key_id=fingerprint(client.api_key),
                      asked=method_type or ("id" if method_id is not None else "email"))

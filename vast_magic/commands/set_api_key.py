@@ -5,6 +5,7 @@ from __future__ import annotations
 from IPython.core.error import UsageError
 
 from .. import credentials
+from ..render import RawAnswer
 from .base import Command
 
 
@@ -31,8 +32,6 @@ def run(ctx, opts):
         ctx.warn_if_typed(key, "%vast set api-key KEY")
     where = credentials.store(key)
     if opts.raw:
-        from ..render import RawAnswer
-
         return RawAnswer({"success": True, "msg": where})
     ctx.say(where)
     return None

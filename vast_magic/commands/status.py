@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from ..api import tfa
+from ..render import RawAnswer, StatusView
 from .base import Command
 
 
 def run(ctx, opts):
-    from ..render import RawAnswer, StatusView
-
     data = tfa.status(ctx.client())
     return RawAnswer(data) if opts.raw else StatusView(data)
 

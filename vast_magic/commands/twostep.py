@@ -18,6 +18,9 @@ from IPython.core.error import UsageError
 from ..api.challenge import Challenge, bad_code_message, normalize_code
 from ..api.errors import ChallengeGone, Locked, TransportError, VastError, WrongCode
 from ..constants import CODE_LIFE_MINUTES, LOCK_MINUTES, PENDING
+from ..context import check_url
+from ..credentials import fingerprint
+from ..render import RawAnswer
 
 #: finish(client, challenge_secret, code, method) -> Result
 Finish = Callable[..., object]
@@ -73,8 +76,6 @@ def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client
     shows (for ``--raw``, the secret, and nothing is asked)."""
     ctx.pending.keep(challenge)
     if ctx.opts.raw:
-        from ..render import RawAnswer
-
         return RawAnswer({"success": True, "secret": challenge.secret})
     ctx.say(started)
     asker = ctx.code_asker()
@@ -116,8 +117,6 @@ def finish_later(ctx, flow: Flow, finish: Finish, *, code: str | None, secret: s
         pending = Challenge(secret=secret, method="", purpose=flow.purpose)
     client = ctx.client(url=_server_of(ctx, flow, pending) if ours else None)
     if ours and pending.key_id:
-        from ..credentials import fingerprint
-
         if fingerprint(client.api_key) != pending.key_id:
             raise UsageError(
                 f"The pending {flow.noun} was started with another API key; finish it with "
@@ -152,8 +151,6 @@ def _server_of(ctx, flow: Flow, pending: Challenge) -> str:
     if not given:
         if not pending.url:
             return ctx.server_url()
-        from ..context import check_url
-
         check_url(pending.url, f"(where the pending {flow.noun} was started)")
         return pending.url
     if started and given.rstrip("/") != started:
