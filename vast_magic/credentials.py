@@ -87,7 +87,7 @@ def keyring_get(name: str) -> str:
 def keyring_set(name: str, value: str) -> str | None:
     """Store in the keyring; the backend's name on success, None if unusable."""
     try:
-        import keyring
+        import keyring  # as in keyring_get: only when a key is stored
         from keyring.backends import fail
 
         backend = keyring.get_keyring()
