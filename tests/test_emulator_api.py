@@ -102,12 +102,14 @@ def test_paths_with_or_without_api_prefix_and_trailing_slash(vast_emulator, path
 
 def test_auth_errors(vast_emulator):
     emu = vast_emulator
-    assert "Authorization" in err(call(emu, "GET", "status/"), 403, "auth_error")["msg"]
-    err(call(emu, "GET", "status/", key="no-such-key"), 403, "auth_error")
-    err(call(emu, "GET", "status/", headers={"Authorization": f"Token {MULTI}"}), 403, "auth_error")
-    err(call(emu, "GET", "status/", headers={"Authorization": "Bearer "}), 403, "auth_error")
+    assert "Authorization" in err(call(emu, "GET", "status/"), 401, "auth_error")["msg"]
+    # an unknown or deleted key: 401 "Invalid user key", the words the CLI looks for
+    assert err(call(emu, "GET", "status/", key="no-such-key"), 401, "auth_error")["msg"] == \
+        "Invalid user key"
+    err(call(emu, "GET", "status/", headers={"Authorization": f"Token {MULTI}"}), 401, "auth_error")
+    err(call(emu, "GET", "status/", headers={"Authorization": "Bearer "}), 401, "auth_error")
     # auth is checked before the body
-    err(call(emu, "POST", "authorize-new-method/", raw=b"{nope"), 403, "auth_error")
+    err(call(emu, "POST", "authorize-new-method/", raw=b"{nope"), 401, "auth_error")
     # the scheme is case-insensitive
     ok(call(emu, "GET", "status/", headers={"Authorization": f"bearer {MULTI}"}))
 
@@ -116,6 +118,25 @@ def test_team_context_is_refused_everywhere(vast_emulator):
     acct = vast_emulator.add_account(team=True)
     err(call(vast_emulator, "GET", "status/", key=acct.api_key), 403, "team_user_forbidden")
     err(step1(vast_emulator, acct.api_key, tfa_method="email"), 403, "team_user_forbidden")
+
+
+def test_the_requests_the_cli_makes_besides_2fa(vast_emulator):
+    """/users/current (before every CLI command) and the GPU names (at its import):
+    answered minimally, logged, and never given a fault meant for a 2FA call."""
+    emu = vast_emulator
+    team = emu.add_account(team=True)
+    emu.fail_next(1, error="service_unavailable")
+    user = ok(call(emu, "GET", "/api/v0/users/current", key=MULTI))
+    assert user == {"id": 1002, "username": "multi", "email": "multi@example.com",
+                    "email_verified": True, "tfa_enabled": True}
+    assert ok(call(emu, "GET", "/api/v0/users/current/", key=team.api_key))["id"] == team.user_id
+    assert ok(call(emu, "GET", "/api/v0/gpu_names/unique/")) == {"gpu_names": []}  # no key needed
+    assert err(call(emu, "GET", "/api/v0/users/current", key="no-such-key"), 401,
+               "auth_error")["msg"] == "Invalid user key"
+    assert emu.pending_faults == 1
+    err(call(emu, "GET", "status/", key=MULTI), 503, "service_unavailable")
+    assert [r.path for r in emu.log][:3] == ["/api/v0/users/current", "/api/v0/users/current/",
+                                             "/api/v0/gpu_names/unique/"]
 
 
 # -- step 1 ------------------------------------------------------------------------
@@ -181,7 +202,10 @@ def test_email_must_be_verified(vast_emulator):
     ({"tfa_method": "push"}, "invalid_tfa_method"),
     ({"tfa_method": ""}, "invalid_tfa_method"),
     ({"tfa_method": 5}, "bad_request"),
-    ({"tfa_method_id": "102"}, "bad_request"),
+    ({"tfa_method_id": "abc"}, "bad_request"),
+    ({"tfa_method_id": "102.0"}, "bad_request"),
+    ({"tfa_method_id": " 102"}, "bad_request"),
+    ({"tfa_method_id": ""}, "bad_request"),
     ({"tfa_method_id": True}, "bad_request"),
     ({"tfa_method_id": 102.0}, "bad_request"),
     ({"backup_code": 1234}, "bad_request"),
@@ -191,6 +215,19 @@ def test_step1_validation(vast_emulator, body, code):
     err(step1(vast_emulator, MULTI, **body), 400, code)
     assert len(vast_emulator.outbox) == 0
     assert len(vast_emulator.account(MULTI).backup_codes) == 10
+
+
+@pytest.mark.parametrize("method_id", [103, "103"])
+def test_a_method_id_may_be_a_numeric_string_everywhere(vast_emulator, method_id):
+    """The API documents an integer; the service also takes "103", as the CLI sends it."""
+    emu = vast_emulator
+    secret = ok(step1(emu, MULTI, tfa_method_id=method_id))["secret"]
+    ok(step2(emu, MULTI, emu.last_code(MULTI, "sms"), secret))
+    totp = {"tfa_method_id": type(method_id)(101), "code": totp_at(DEMO_TOTP_SECRET, emu)}
+    assert ok(call(emu, "POST", "", totp, MULTI))["session_key"]
+    assert len(ok(call(emu, "PUT", "regen-backup-codes/", totp, MULTI))["backup_codes"]) == 10
+    ok(call(emu, "PUT", "update/", {"tfa_method_id": method_id, "label": "spare"}, MULTI))
+    assert ok(call(emu, "DELETE", "", {**totp, "target_id": 103}, MULTI))["remaining_methods"] == 2
 
 
 @pytest.mark.parametrize("raw", [b"{nope", b"[1, 2]", b'"email"', b"null", b"\xff\xfe{}",
@@ -386,9 +423,11 @@ def test_sms_endpoint_for_a_new_phone_and_resend(vast_emulator):
     assert emu.outbox[-1].to == "+15550001111"
     err(call(emu, "POST", "sms/", {"phone_number": "+15550001111"}, FRESH), 400, "tfa_challenge_exists")
     again = ok(call(emu, "POST", "sms/resend/", {"secret": answer["secret"]}, FRESH))
-    assert set(again) == {"msg", "secret"} and again["secret"] != answer["secret"]
+    # a new code; the original secret stays the one to finish with
+    assert set(again) == {"msg", "secret"} and again["secret"] == answer["secret"]
     assert len(emu.messages(FRESH, "sms")) == 2 and emu.outbox[-1].to == "+15550001111"
-    err(call(emu, "POST", "sms/resend/", {"secret": answer["secret"]}, FRESH), 400, "challenge_not_found")
+    ok(call(emu, "POST", "sms/resend/", {"secret": answer["secret"]}, FRESH))
+    err(call(emu, "POST", "sms/resend/", {"secret": "unknown"}, FRESH), 400, "challenge_not_found")
     err(call(emu, "POST", "sms/resend/", {}, FRESH), 400, "missing_params")
     err(call(emu, "POST", "sms/resend/", {"secret": again["secret"], "phone_number": "+15559999999"},
              FRESH), 400, "bad_request")
@@ -398,15 +437,30 @@ def test_sms_endpoint_for_a_new_phone_and_resend(vast_emulator):
     assert first_code is not None
 
 
+def test_resend_keeps_the_original_secret_with_a_new_code_and_a_new_life(vast_emulator):
+    emu = vast_emulator
+    secret = ok(call(emu, "POST", "sms/", {"tfa_method_id": 103}, MULTI))["secret"]
+    old_code = emu.last_code(MULTI, "sms")
+    emu.clock.advance(540)
+    ok(call(emu, "POST", "sms/resend/", {"secret": secret, "tfa_method_id": "103"}, MULTI))
+    new_code = emu.last_code(MULTI, "sms")
+    emu.clock.advance(540)  # 18 minutes after the first code, 9 after the new one
+    login = {"tfa_method": "sms", "secret": secret}
+    if old_code != new_code:
+        err(call(emu, "POST", "", {**login, "code": old_code}, MULTI), 400, "2fa_verification_failed")
+    assert ok(call(emu, "POST", "", {**login, "code": new_code}, MULTI))["session_key"]
+    err(call(emu, "POST", "sms/resend/", {"secret": secret}, MULTI), 400, "challenge_not_found")  # used
+
+
 def test_sms_endpoint_for_an_existing_method(vast_emulator):
     emu = vast_emulator
-    ok(call(emu, "POST", "sms/", {"tfa_method_id": 103}, MULTI))
+    ok(call(emu, "POST", "sms/", {"tfa_method_id": "103"}, MULTI))  # a numeric string, as the CLI sends
     assert emu.outbox[-1].to == DEMO_PHONES[103]
     ok(call(emu, "POST", "sms/", {}, MULTI))  # the primary
     assert emu.outbox[-1].to == DEMO_PHONES[102]
     err(call(emu, "POST", "sms/", {"tfa_method_id": 999}, MULTI), 404, "not_found")
     err(call(emu, "POST", "sms/", {"tfa_method_id": 101}, MULTI), 400, "bad_request")
-    err(call(emu, "POST", "sms/", {"tfa_method_id": "103"}, MULTI), 400, "bad_request")
+    err(call(emu, "POST", "sms/", {"tfa_method_id": "x103"}, MULTI), 400, "bad_request")
     err(call(emu, "POST", "sms/", {"tfa_method_id": 103, "phone_number": "+15551112222"}, MULTI),
         400, "bad_request")
     err(call(emu, "POST", "sms/", {"phone_number": "555-1234"}, MULTI), 400, "bad_request")
@@ -518,9 +572,12 @@ def test_login_with_totp_gives_a_session_key_that_expires(vast_emulator):
     assert "backup_codes_remaining" not in user
     assert emu.account(session) is emu.account(MULTI)
     assert status(emu, session)["tfa_enabled"] is True
+    emu.clock.advance(1800)
     again = ok(call(emu, "POST", "", {"code": totp_at(DEMO_TOTP_SECRET, emu)}, session))
-    assert "session_key" not in again  # a session caller gets no new session
-    emu.clock.advance(3600)
+    assert again["session_key"] == session  # a session caller gets its key back, refreshed
+    emu.clock.advance(3599)
+    status(emu, session)  # an hour from the refresh, not from the login
+    emu.clock.advance(1)
     body = err(call(emu, "GET", "status/", key=session), 404, "auth_error")
     assert body["msg"] == "Session expired. Please log in again."
     status(emu, MULTI)  # the API key itself still works
@@ -615,7 +672,7 @@ def test_update_label_and_primary(vast_emulator):
 def test_every_documented_error_code_has_a_status(vast_emulator):
     """The table of the reference, code by code, through fault injection."""
     documented = {
-        "bad_request": 400, "auth_error": 403, "invalid_tfa_method": 400, "missing_auth_value": 400,
+        "bad_request": 400, "auth_error": 401, "invalid_tfa_method": 400, "missing_auth_value": 400,
         "missing_params": 400, "email_not_verified": 400, "2fa_expired": 400,
         "challenge_not_found": 400, "no_pending_authorization": 400, "authorization_required": 403,
         "invalid_backup_code": 401, "tfa_challenge_exists": 400, "duplicate_tfa_method": 400,

@@ -94,7 +94,8 @@ API key, or a session key from login). Every error is ``{"error": code,
 "msg": text, ...}`` with the reference's status (:data:`ERRORS`).
 
 - ``POST /tfa/authorize-new-method/``: exactly one of ``tfa_method``
-  (``email``/``sms``/``totp``), ``tfa_method_id`` (an integer) or
+  (``email``/``sms``/``totp``), ``tfa_method_id`` (an integer, or a string
+  of digits as the official CLI sends, here and everywhere else) or
   ``backup_code``. An account without methods always gets an email code.
   Answers ``{"success": true, "secret": ...}`` (a fresh random secret, valid
   10 minutes), or for a backup code ``{"success": true, "msg":
@@ -103,11 +104,15 @@ API key, or a session key from login). Every error is ``{"error": code,
   30-minute add-method window.
 - ``GET /tfa/status/``, ``POST /tfa/email/``, ``POST /tfa/sms/``
   (``phone_number`` for a new phone, or ``tfa_method_id``),
-  ``POST /tfa/sms/resend/`` (``secret``; a new secret and code),
+  ``POST /tfa/sms/resend/`` (``secret``; a new code, the same secret),
   ``POST /tfa/totp-setup/``, ``POST /tfa/confirm-new/`` (backup codes when it
   is the first method), ``POST /tfa/`` (login: user object plus
-  ``session_key``), ``DELETE /tfa/`` (``target_id``),
-  ``PUT /tfa/regen-backup-codes/``, ``PUT /tfa/update/``.
+  ``session_key``; sent with a session key, that key refreshed),
+  ``DELETE /tfa/`` (``target_id``), ``PUT /tfa/regen-backup-codes/``,
+  ``PUT /tfa/update/``.
+- What the official CLI asks besides (logged, never faulted):
+  ``GET /users/current`` (the user object) and ``GET /gpu_names/unique/``
+  (no key; ``{"gpu_names": []}``).
 
 Rules (emulator clock): sent codes and challenges live 10 minutes
 (``2fa_expired``, and the challenge is gone); a wrong code answers 400
@@ -120,7 +125,8 @@ code resets the counter. TOTP codes are checked per RFC 6238 (pyotp, one
 30-second step of tolerance each way). Backup codes are ``XXXX-XXXX-XXXX``,
 one use each (compared without regard to case). Session keys live 1 hour;
 an expired one answers 404 ``auth_error`` "Session expired. Please log in
-again."; a missing or unknown key answers 403 ``auth_error``.
+again."; a missing or unknown key answers 401 ``auth_error`` "Invalid user
+key".
 ``confirm-new`` does not close the window. ``POST /tfa/sms/`` to the same
 phone within 60 s of the previous one answers ``tfa_challenge_exists``.
 

@@ -4,7 +4,9 @@
 the body's fields, calls the :class:`~vast_magic.emulator.model.TfaModel`
 under its lock, and renders the answer: the JSON object of a 200, or an
 :class:`~vast_magic.emulator.errors.ApiError` as ``{"error": code, "msg":
-text, ...extra}`` with its status. No sockets here, and no rules.
+text, ...extra}`` with its status. No sockets here, and no rules. Besides the
+2FA API, it answers the two requests the official CLI makes on every run
+(:data:`SUPPORT_ROUTES`).
 """
 
 from __future__ import annotations
@@ -91,6 +93,17 @@ def field_of(body: dict[str, Any], name: str, typ: type) -> Any:
     return v
 
 
+def method_id_of(body: dict[str, Any]) -> int | None:
+    """``tfa_method_id``: an integer, as documented, or a numeric string such as
+    ``"42"`` (what the official CLI sends), which the service accepts too."""
+    v = body.get("tfa_method_id")
+    if not isinstance(v, str):
+        return field_of(body, "tfa_method_id", int)
+    if not (v.isascii() and v.isdigit() and len(v) <= 18):
+        raise ApiError("bad_request", "'tfa_method_id' must be an integer (or a string of digits).")
+    return int(v)
+
+
 def _known_kind(kind: str | None) -> str | None:
     """A ``tfa_method`` must be one the API knows."""
     if kind is not None and kind not in KINDS:
@@ -103,8 +116,7 @@ def _proof_of(body: dict[str, Any]) -> Proof:
     """The verification fields of a login, delete or regen body."""
     kind = field_of(body, "tfa_method", str)
     proof = Proof(kind=kind, code=field_of(body, "code", str), secret=field_of(body, "secret", str),
-                  method_id=field_of(body, "tfa_method_id", int),
-                  backup_code=field_of(body, "backup_code", str))
+                  method_id=method_id_of(body), backup_code=field_of(body, "backup_code", str))
     _known_kind(kind)
     return proof
 
@@ -118,6 +130,14 @@ def api_path(path: str) -> str:
     return path
 
 
+#: What the official CLI asks besides the 2FA API (answered minimally, never faulted):
+#: the account before every command, and the GPU names at import (without auth).
+SUPPORT_ROUTES: dict[str, dict[str, str]] = {
+    "/users/current/": {"GET": "current_user"},
+    "/gpu_names/unique/": {"GET": "gpu_names"},
+}
+NO_AUTH = frozenset({"gpu_names"})
+
 ROUTES: dict[str, dict[str, str]] = {
     "/tfa/authorize-new-method/": {"POST": "authorize_start", "PUT": "authorize_finish"},
     "/tfa/status/": {"GET": "status"},
@@ -129,7 +149,19 @@ ROUTES: dict[str, dict[str, str]] = {
     "/tfa/": {"POST": "login", "DELETE": "delete"},
     "/tfa/regen-backup-codes/": {"PUT": "regen_backup_codes"},
     "/tfa/update/": {"PUT": "update"},
+    **SUPPORT_ROUTES,
 }
+
+
+def is_support_path(path: str) -> bool:
+    """Whether ``path`` is one of :data:`SUPPORT_ROUTES` (not the 2FA API)."""
+    return api_path(path) in SUPPORT_ROUTES
+
+
+def user_json(acct: Account) -> dict[str, Any]:
+    """The user object (``/users/current``, and what a login answers with)."""
+    return {"id": acct.user_id, "username": acct.username, "email": acct.email,
+            "email_verified": acct.email_verified, "tfa_enabled": bool(acct.methods)}
 
 
 def _bearer_token(headers: Any) -> str:
@@ -146,6 +178,7 @@ def _bearer_token(headers: Any) -> str:
 @dataclass
 class Ctx:
     account: Account
+    token: str  # what the caller sent: its API key or a session key
     via_session: bool
     body: dict[str, Any]
     now: float
@@ -165,11 +198,15 @@ class TfaApi:
                 allow = ", ".join(route)
                 raise ApiError("method_not_allowed", f"{method} is not allowed on {path}; use {allow}.",
                                headers=[("Allow", allow)])
+            if name in NO_AUTH:
+                return json_response(200, getattr(self, "do_" + name)())
             with self.model.lock:
                 now = self.model.clock.now()
-                acct, via_session = self.model.caller(_bearer_token(headers), now)
+                token = _bearer_token(headers)
+                acct, via_session = self.model.caller(token, now,
+                                                      personal=not is_support_path(path))
                 body = parse_json_object(raw)
-                result = getattr(self, "do_" + name)(Ctx(acct, via_session, body, now))
+                result = getattr(self, "do_" + name)(Ctx(acct, token, via_session, body, now))
             return json_response(200, result)
         except ApiError as e:
             return error_response(e)
@@ -183,7 +220,7 @@ class TfaApi:
             raise ApiError("bad_request", "Send exactly one of 'tfa_method', 'tfa_method_id' "
                                           f"or 'backup_code' (got {len(given)}).")
         ch = self.model.start_authorization(c.account, c.now, kind=_known_kind(field_of(b, "tfa_method", str)),
-                                            method_id=field_of(b, "tfa_method_id", int),
+                                            method_id=method_id_of(b),
                                             backup_code=field_of(b, "backup_code", str))
         return dict(AUTH_OK) if ch is None else {"success": True, "secret": ch.secret}
 
@@ -215,7 +252,7 @@ class TfaApi:
 
     def do_sms(self, c: Ctx) -> dict[str, Any]:
         phone = field_of(c.body, "phone_number", str)
-        method_id = field_of(c.body, "tfa_method_id", int)
+        method_id = method_id_of(c.body)
         if phone is not None and method_id is not None:
             raise ApiError("bad_request", "Pass either 'phone_number' or 'tfa_method_id', not both.")
         if phone is not None:
@@ -230,7 +267,7 @@ class TfaApi:
     def do_sms_resend(self, c: Ctx) -> dict[str, Any]:
         secret = field_of(c.body, "secret", str)
         phone = field_of(c.body, "phone_number", str)
-        method_id = field_of(c.body, "tfa_method_id", int)
+        method_id = method_id_of(c.body)
         if not secret:
             raise ApiError("missing_params", "'secret' (from the first SMS) is required.")
         ch = self.model.resend_sms(c.account, c.now, secret, phone, method_id)
@@ -268,19 +305,23 @@ class TfaApi:
             result["backup_codes"] = backup_codes
         return result
 
+    # -- what the CLI asks besides 2FA ------------------------------------------
+
+    def do_current_user(self, c: Ctx) -> dict[str, Any]:
+        return user_json(c.account)
+
+    def do_gpu_names(self) -> dict[str, Any]:
+        return {"gpu_names": []}
+
     # -- login, delete, regen, update -------------------------------------------
 
     def do_login(self, c: Ctx) -> dict[str, Any]:
         acct, proof = c.account, _proof_of(c.body)
         self.model.verify(acct, c.now, proof)
-        result: dict[str, Any] = {
-            "id": acct.user_id,
-            "username": acct.username,
-            "email": acct.email,
-            "email_verified": acct.email_verified,
-            "tfa_enabled": bool(acct.methods),
-        }
-        if not c.via_session:
+        result = user_json(acct)
+        if c.via_session:  # a caller already in a session gets that key back, refreshed
+            result["session_key"] = self.model.refresh_session(c.token, c.now)
+        else:
             result["session_key"] = self.model.create_session(acct, c.now)
         if proof.backup_code and acct.backup_codes:
             result["backup_codes_remaining"] = len(acct.backup_codes)
@@ -299,7 +340,7 @@ class TfaApi:
 
     def do_update(self, c: Ctx) -> dict[str, Any]:
         b = c.body
-        method_id = field_of(b, "tfa_method_id", int)
+        method_id = method_id_of(b)
         label = field_of(b, "label", str)
         is_primary = field_of(b, "is_primary", bool)
         if method_id is None:

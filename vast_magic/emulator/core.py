@@ -11,7 +11,7 @@ import traceback
 from typing import Any, Callable
 
 from . import sidedoor, totp
-from .api import Response, TfaApi, error_response, json_response
+from .api import Response, TfaApi, error_response, is_support_path, json_response
 from .errors import ApiError
 from .faults import AUTO, FaultQueue, make_fault
 from .model import TfaModel
@@ -186,7 +186,9 @@ class Emulator:
                   retry_after: float | str | None = None, delay: float = 0.0, drop: bool = False,
                   error: str | None = None, msg: str | None = None,
                   content_type: str | None = None) -> None:
-        """Give the next ``n`` API requests a fault (queued after earlier ones).
+        """Give the next ``n`` API requests a fault (queued after earlier ones);
+        what the CLI asks besides the 2FA API (``/users/current``, GPU names)
+        never takes one.
 
         - ``delay`` seconds first (real time); with nothing else, the request
           is then answered normally;
@@ -228,7 +230,8 @@ class Emulator:
     def handle_request(self, method: str, path: str, query: str, headers: Any, body: bytes,
                        body_error: ApiError | None = None, client: str = "") -> Response | object:
         """Answer one request (called by the server, in the connection's thread):
-        the side-door, or a logged and maybe faulted API request. Returns a
+        the side-door, or a logged API request, faulted unless it is one the CLI
+        asks besides the 2FA API (``/users/current``, GPU names). Returns a
         :class:`~vast_magic.emulator.api.Response`, or :data:`DROP`."""
         try:
             if path == sidedoor.PREFIX or path.startswith(sidedoor.PREFIX + "/"):
@@ -238,7 +241,7 @@ class Emulator:
             hdrs = Headers(headers.items())
             self.log.append(LoggedRequest(method, path, hdrs, body, _try_json(body), query,
                                           self.clock.now(), client))
-            fault = self._faults.take()
+            fault = None if is_support_path(path) else self._faults.take()
             if fault is not None:
                 if fault.delay > 0:
                     self._stopping.wait(fault.delay)

@@ -12,7 +12,7 @@ from typing import Any
 #: reference's table; the last entries are the emulator's own HTTP-level errors.
 ERRORS: dict[str, tuple[int, str]] = {
     "bad_request": (400, "Invalid request."),
-    "auth_error": (403, "Invalid user key"),
+    "auth_error": (401, "Invalid user key"),
     "invalid_tfa_method": (400, "Unsupported 2FA method; use one of: email, sms, totp."),
     "missing_auth_value": (400, "A 2FA code or a backup code is required."),
     "missing_params": (400, "Both 'code' and 'secret' are required."),

@@ -209,8 +209,16 @@ class TfaModel:
             self._sessions[key] = Session(key, acct.api_key, start + self.session_ttl)
             return key
 
-    def caller(self, token: str, now: float) -> tuple[Account, bool]:
-        """The account a bearer token acts for, and whether the token is a session key."""
+    def refresh_session(self, key: str, now: float) -> str:
+        """Give a live session key a full life again from ``now``; returns it."""
+        with self.lock:
+            self._sessions[key].expires_at = now + self.session_ttl
+            return key
+
+    def caller(self, token: str, now: float, *, personal: bool = True) -> tuple[Account, bool]:
+        """The account a bearer token acts for, and whether the token is a session key.
+        An unknown key answers 401 "Invalid user key", an expired session 404;
+        ``personal`` (the 2FA endpoints) refuses a team context."""
         acct, via_session = self._accounts.get(token), False
         session = self._sessions.get(token)
         if acct is None and session is not None:
@@ -219,7 +227,7 @@ class TfaModel:
             acct, via_session = self._accounts.get(session.api_key), True
         if acct is None:
             raise ApiError("auth_error", "Invalid user key")
-        if acct.team:
+        if personal and acct.team:
             raise ApiError("team_user_forbidden")
         return acct, via_session
 
@@ -478,7 +486,8 @@ class TfaModel:
 
     def resend_sms(self, acct: Account, now: float, secret: str, phone: str | None = None,
                    method_id: int | None = None) -> Challenge:
-        """A new code (and a new challenge) in place of an SMS challenge."""
+        """A new code for an SMS challenge: the same secret finishes it, the old
+        code stops working and the code's 10 minutes start again."""
         ch = self._challenges.get(secret)
         if ch is None or ch.api_key != acct.api_key or ch.kind != "sms":
             raise ApiError("challenge_not_found")
@@ -493,10 +502,9 @@ class TfaModel:
                 self._drop_challenge(ch)
                 raise ApiError("challenge_not_found")
             self._check_unlocked(m, now)
-        code = self._send(acct, "sms", ch.to or "", now)
-        self._drop_challenge(ch)
-        return self._challenge(acct, ch.purpose, "sms", now, method_id=ch.method_id, code=code,
-                               to=ch.to)
+        ch.code = self._send(acct, "sms", ch.to or "", now)
+        ch.created_at = now
+        return ch
 
     def start_totp_setup(self, acct: Account, now: float) -> Challenge:
         """A fresh TOTP secret to confirm (the challenge's ``totp_secret``)."""
