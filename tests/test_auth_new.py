@@ -110,7 +110,7 @@ def test_code_without_anything_pending_is_refused_without_a_request(vast):
 
 def test_secret_without_code_is_refused(vast):
     ran = vast.run("%vast tfa auth-new --secret abc")
-    assert_clean_failure(ran, "--secret needs --code")
+    assert_clean_failure(ran, "--secret needs a code", "--code CODE --secret SECRET")
     assert api_requests(vast.emu) == []
 
 

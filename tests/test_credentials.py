@@ -261,8 +261,8 @@ def test_an_old_keyring_key_that_cannot_be_replaced_is_named(home, memory_keyrin
 
 @pytest.mark.parametrize("winner, words", [
     ("env", ["VAST_API_KEY", "%env VAST_API_KEY="]),
-    ("session-keyring", ["2FA session key", "keyring del vast.ai tfa_session_key"]),
-    ("session-file", ["2FA session key", "vast_tfa_key"]),
+    ("session-keyring", ["2FA session key", "%vast tfa logout"]),
+    ("session-file", ["2FA session key", "vast_tfa_key", "%vast tfa logout"]),
 ])
 def test_a_key_that_comes_first_is_named(home, memory_keyring, winner, words):
     env = {"HOME": str(home)}

@@ -122,3 +122,48 @@ def test_status_renders_html_in_jupyter(kernel):
     [data] = results
     assert "<table>" in data["text/html"] and "<th>phone</th>" in data["text/html"]
     assert "2FA is on" in data["text/plain"]
+
+
+def test_totp_setup_in_jupyter_shows_the_key_then_takes_it_back(kernel, emu):
+    """A person at a front end that allows input: auth-new, the QR code, the app's code,
+    the backup codes — and every secret replaced in the cell's output afterwards."""
+    import re
+
+    acct = emu.add_account()
+    shown, updates = [], []
+
+    def output(msg):
+        content = msg["content"]
+        if msg["msg_type"] == "display_data":
+            shown.append(content)
+        elif msg["msg_type"] == "update_display_data":
+            updates.append(content)
+
+    def answer(prompt):
+        if "(email" in prompt:
+            return emu.last_code(acct.api_key, channel="email")
+        if "(totp" in prompt:
+            html = shown[0]["data"]["text/html"]
+            key = re.search(r"type in the key: <code>([A-Z2-7 ]+)</code>", html).group(1)
+            return emu.totp_now(key.replace(" ", ""))
+        assert "stored them" in prompt
+        return ""
+
+    def stdin(msg):
+        kernel.input(answer(msg["content"]["prompt"]))
+
+    assert run(kernel, f"%env VAST_API_KEY={acct.api_key}")[0] == "ok"
+    try:
+        reply = kernel.execute_interactive("%vast tfa totp-setup", allow_stdin=True,
+                                           output_hook=output, stdin_hook=stdin, timeout=60)
+    finally:
+        run(kernel, f"%env VAST_API_KEY={KEY}")
+    assert reply["content"]["status"] == "ok"
+    qr, codes = shown
+    assert "<svg" in qr["data"]["text/html"] and "backup codes" in codes["data"]["text/html"]
+    ids = {qr["transient"]["display_id"], codes["transient"]["display_id"]}
+    assert {u["transient"]["display_id"] for u in updates} == ids
+    for update in updates:  # what a saved notebook keeps: no key, no QR, no codes
+        assert set(update["data"]) == {"text/plain"}
+        assert "removed from this output" in update["data"]["text/plain"]
+    assert [m.method for m in emu.account(acct.api_key).methods] == ["totp"]

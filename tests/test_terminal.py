@@ -121,3 +121,40 @@ def test_leaving_ipython_stops_the_emulator(demo):
     assert not demo.alive(), demo.screen()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+APP_CODE = re.compile(r"\[demo app\] your authenticator app: .*?(\d{6})")
+
+
+def test_totp_setup_all_the_way_in_the_demo(demo):
+    """The fresh account: auth-new's emailed code, then the QR code and the app's
+    code (the demo prints it as an inbox line), activated, backup codes shown."""
+    fresh = re.search(r"%env VAST_API_KEY=(\S+)\s+\(no 2FA method yet\)", demo.screen()).group(1)
+    demo.type(f"%env VAST_API_KEY={fresh}")
+    demo.keys("Enter")
+    demo.wait_for(r"In \[2\]:")
+    demo.type("%vast tfa totp-setup")
+    demo.keys("Enter")
+    screen = demo.wait_for(r"Enter the 2FA code \(email")
+    [code] = _codes(screen)
+    demo.type(code)
+    demo.keys("Enter")
+    screen = demo.wait_for(r"Enter the 2FA code \(totp")
+    assert "Scan it with your authenticator app" in screen
+    [app_code] = APP_CODE.findall(screen)
+    demo.type(app_code)
+    demo.keys("Enter")
+    screen = demo.wait_for(r"Your 10 backup codes")
+    assert "now a 2FA method" in screen and "Traceback" not in screen
+    demo.wait_for(r"In \[3\]:")
+
+
+def test_the_demo_app_code_finishes_auth_new_with_totp(demo):
+    demo.type("%vast tfa auth-new -t totp")
+    demo.keys("Enter")
+    screen = demo.wait_for(r"Enter the 2FA code \(totp")
+    [app_code] = APP_CODE.findall(screen)
+    demo.type(app_code)
+    demo.keys("Enter")
+    screen = demo.wait_for(r"Authorized: you may add a new 2FA method")
+    assert "Traceback" not in screen

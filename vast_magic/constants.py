@@ -13,5 +13,11 @@ FAIL_LIMITS = {"sms": 3, "totp": 5}  # wrong codes that lock a method (documente
 #: messages name it.  ``_vast_pending_tfa`` is documented (auth-new's).
 PENDING = {
     "authorize": ("_vast_pending_tfa", "authorization"),
+    "totp_setup": ("_vast_pending_totp_setup", "authenticator app setup"),
+    "sms_setup": ("_vast_pending_sms_setup", "SMS setup"),
+    "verify": ("_vast_pending_verification", "verification"),
 }
+#: Backup codes and keys the user must see once, kept here when nobody could see them.
+KEEPSAKE_NAME = "_vast_backup_codes"
+LABEL_MAX = 30  # characters the server accepts in a method's label
 PENDING_NAME = PENDING["authorize"][0]

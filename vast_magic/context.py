@@ -19,7 +19,7 @@ from IPython.core.error import UsageError
 from . import advice, credentials, grammar, prompt
 from .api.challenge import Challenge
 from .api.client import Client, redact
-from .api.errors import VastError
+from .api.errors import SESSION_REQUIRED, BadKey, VastError
 from .render import RawAnswer
 from .constants import DEFAULT_URL, PENDING
 
@@ -79,6 +79,7 @@ class Context:
         self.pending = PendingStore(shell)
         self._session = session
         self._raw_cell = raw_cell
+        self.key: credentials.Key | None = None  # the key this line's client sends
 
     # -- saying and showing ------------------------------------------------------
 
@@ -105,11 +106,21 @@ class Context:
 
     # -- asking ----------------------------------------------------------------------
 
+    def person(self) -> str | None:
+        """Where a person can be asked and shown things ("terminal", "line",
+        "kernel"), or None: nobody (nbval, a pipe, --no-prompt)."""
+        if getattr(self.opts, "no_prompt", False):
+            return None
+        return prompt.where(self.shell, self.settings.code_prompt)
+
     def code_asker(self):
         """How to ask for a code here (None: finish in a later cell)."""
         if getattr(self.opts, "no_prompt", False):
             return None
         return prompt.choose(self.shell, self.settings.code_prompt, self.say)
+
+    def ask_line(self, message: str) -> str | None:
+        return prompt.ask_line(self.shell, self.settings.code_prompt, message)
 
     def ask_hidden(self, message: str) -> str | None:
         return prompt.ask_hidden(self.shell, self.settings.code_prompt, message)
@@ -132,6 +143,7 @@ class Context:
                             code="no_api_key")
         if opts.api_key:
             self.warn_if_typed(opts.api_key, "--api-key")
+        self.key = key
         out = sys.stderr if opts.raw else sys.stdout
         return Client(self._session(), url or self.server_url(), key.value,
                       attempts=opts.retry or self.settings.retry,
@@ -205,16 +217,39 @@ def _run(magics, line: str, settings: Settings):
         opts = grammar.parse(grammar.split(line))
     except grammar.HelpShown:
         return None
-    ctx = Context(opts, settings, shell=magics.shell, session=lambda: magics.session,
-                  raw_cell=magics.raw_cell)
+    def new_context():
+        return Context(opts, settings, shell=magics.shell, session=lambda: magics.session,
+                       raw_cell=magics.raw_cell)
+
+    ctx = new_context()
     try:
-        return opts.vast_command.run(ctx, opts)
+        try:
+            return opts.vast_command.run(ctx, opts)
+        except BadKey:
+            if ctx.key is None or not credentials.is_session(ctx.key.source):
+                raise
+            _session_ended(opts)  # as the CLI does: forget it, and once more with the API key
+            ctx = new_context()
+            return opts.vast_command.run(ctx, opts)
     except VastError as exc:
+        if exc.code == SESSION_REQUIRED:
+            from .commands.login import session_required_hints  # commands import this module
+
+            exc.advise(*session_required_hints(ctx))
         if not exc.hints:
             exc.advise(*advice.generic(exc))
         if opts.raw and exc.data is not None:
             print(json.dumps(redact(exc.data)))
         raise
+
+
+def _session_ended(opts) -> None:
+    """The 2FA session key was refused: forget it, and say which key is sent now."""
+    gone = ", ".join(credentials.forget_session()) or "nowhere"
+    now = credentials.describe(credentials.resolve(opts.api_key))
+    print(f"Your 2FA session has ended (the server no longer accepts its key): the key was "
+          f"forgotten ({gone}) and this line runs again with {now}. `%vast tfa login` "
+          "starts a new session.", file=sys.stderr)
 
 
 def internal_error(exc: BaseException) -> VastError:

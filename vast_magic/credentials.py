@@ -11,7 +11,9 @@ Order (the first non-empty wins; an empty value falls through):
 
 The keyring is imported on first use; on a machine without a usable backend
 (CI, containers) every keyring error is swallowed and the files are used.
-``store`` says which key later lines will send when another one comes first.
+``store`` says which key later lines will send when another one comes first;
+``store_session`` keeps a 2FA session key in the CLI's file (0600) and
+``forget_session`` removes it from everywhere it is read.
 """
 
 from __future__ import annotations
@@ -82,6 +84,19 @@ def keyring_get(name: str) -> str:
         return _text(keyring.get_password(KEYRING_SERVICE, name))
     except Exception:  # noqa: BLE001 - no backend, locked, D-Bus down...: fall through
         return ""
+
+
+def keyring_delete(name: str) -> bool:
+    """Remove a value from the system keyring; True if one was there (never raises)."""
+    if not keyring_get(name):
+        return False
+    try:
+        import keyring
+
+        keyring.delete_password(KEYRING_SERVICE, name)
+    except Exception:  # noqa: BLE001 - as in keyring_get
+        return False
+    return not keyring_get(name)
 
 
 def keyring_set(name: str, value: str) -> str | None:
@@ -179,7 +194,11 @@ def _make_private_dir(folder: Path) -> None:
 
 def write_key_file(value: str, env: Mapping[str, str] | None = None) -> Path:
     """Write the CLI's key file, readable by the owner only (mode 0600)."""
-    path = key_file(env)
+    return _write_private(key_file(env), value)
+
+
+def _write_private(path: Path, value: str) -> Path:
+    """Write ``value`` to ``path`` (its folder 0700 if new), readable by the owner only."""
     _make_private_dir(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -215,10 +234,10 @@ def _who_comes_first(value: str, env: Mapping[str, str] | None) -> str:
     fixes = {
         ENV_SOURCE: f"But VAST_API_KEY is set in this environment and comes first, {then}; "
                     "unset it (`%env VAST_API_KEY=`) to use the stored one.",
-        SESSION_IN_KEYRING: f"But a 2FA session key in the keyring comes first, {then}; remove "
-                            "it with `keyring del vast.ai tfa_session_key` to use the stored one.",
-        session: f"But the 2FA session key in {session} comes first, {then}; delete "
-                      "that file to use the stored one.",
+        SESSION_IN_KEYRING: f"But a 2FA session key in the keyring comes first, {then}; "
+                            "`%vast tfa logout` forgets it.",
+        session: f"But the 2FA session key in {session} comes first, {then}; "
+                 "`%vast tfa logout` forgets it.",
         KEY_IN_KEYRING: "But the keyring holds another API key, which comes first and could not "
                         f"be replaced, {then}; remove it with `keyring del vast.ai api_key` "
                         "(or fix the keyring) to use the stored one.",
@@ -246,3 +265,50 @@ def store(value: str, env: Mapping[str, str] | None = None) -> str:
         where = (f"No usable system keyring here, so the key was written to {path} "
                  "(readable by you only, mode 0600).")
     return "\n".join(filter(None, (where, _who_comes_first(value, env))))
+
+
+# -- the 2FA session key --------------------------------------------------------
+
+def tilde(path: Path | str, env: Mapping[str, str] | None = None) -> str:
+    """A path as messages show it: ``~/...`` under the home folder."""
+    home = str(_home(os.environ if env is None else env))
+    text = str(path)
+    return "~" + text[len(home):] if text.startswith(home.rstrip("/") + "/") else text
+
+
+def is_session(source: str, env: Mapping[str, str] | None = None) -> bool:
+    """Whether a key from ``source`` (a :class:`Key`'s) is a 2FA session key."""
+    return source in (SESSION_IN_KEYRING, str(session_file(env)))
+
+
+def describe(key: Key | None, env: Mapping[str, str] | None = None) -> str:
+    """Which key is sent, and from where (never the key): for messages."""
+    if key is None:
+        return "no key (none is given, set or stored)"
+    if key.source == SESSION_IN_KEYRING:
+        return "the 2FA session key from the keyring"
+    kind = "the 2FA session key" if is_session(key.source, env) else "your API key"
+    return f"{kind} from {tilde(key.source, env)}"
+
+
+def store_session(value: str, env: Mapping[str, str] | None = None) -> Path:
+    """Keep a 2FA session key where the CLI reads it, readable by the owner only (0600)."""
+    return _write_private(session_file(env), value)
+
+
+def forget_session(env: Mapping[str, str] | None = None) -> list[str]:
+    """Remove every stored 2FA session key (keyring and the CLI's file); where from."""
+    gone = [KEY_IN_KEYRING] if keyring_delete(SESSION_KEY_NAME) else []
+    path = session_file(env)
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise VastError(f"The 2FA session key in {tilde(path, env)} could not be removed "
+                        f"({_why_not_written(exc, path)}).",
+                        ["Delete that file yourself to leave the session."],
+                        code="session_not_forgotten") from None
+    else:
+        gone.append(tilde(path, env))
+    return gone

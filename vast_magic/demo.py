@@ -32,14 +32,58 @@ def _examples(sms_id: int, backup: str) -> str:
     rows = [
         ("%vast tfa auth-new", "email a code (it appears here), then type it"),
         ("%vast tfa status", "this account's methods and their ids"),
-        ("%vast tfa auth-new -t totp", "verify with the authenticator app: demo_totp() shows it"),
+        ("%vast tfa auth-new -t totp", "verify with the authenticator app (its code appears)"),
         (f"%vast tfa auth-new --method-id {sms_id}", "verify with one of the two SMS methods"),
         (f"%vast tfa auth-new -bc {backup}", "a backup code: authorized at once"),
         ("Ctrl-C at the code prompt, then", "%vast tfa auth-new --code CODE"),
+        ("%vast tfa totp-setup", "add an authenticator app in one line (fresh account below)"),
         ("%vast --help", "everything else"),
     ]
     width = max(len(cmd) for cmd, _ in rows) + 3
     return "\n".join(f"  {cmd.ljust(width)}{what}" for cmd, what in rows) + "\n"
+
+
+def _app_code_line(emu, path: str, headers, body: bytes, resp) -> str | None:
+    """What the demo's authenticator app shows, when a request will ask for its code:
+    a step naming the account's TOTP method, or a new key from totp-setup."""
+    import json
+
+    try:
+        sent = json.loads(body or b"{}")
+        answer = json.loads(resp.body or b"{}")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(sent, dict) or not isinstance(answer, dict) or resp.status != 200:
+        return None
+    if path.rstrip("/").endswith("/totp-setup") and isinstance(answer.get("secret"), str):
+        return f"once you add the key, it shows {emu.totp_now(answer['secret'])}"
+    key = (headers.get("Authorization") or "").removeprefix("Bearer ").strip()
+    try:
+        account = emu.account(key)
+    except KeyError:
+        return None
+    totp = [m for m in account.methods if m.method == "totp"]
+    asked = sent.get("tfa_method") == "totp" or any(
+        str(sent.get("tfa_method_id")) == str(m.id) for m in totp)
+    if asked and totp:
+        return f"it shows {emu.totp_now(totp[0])}"
+    return None
+
+
+def _with_app(emulator_class):
+    """The emulator, printing the demo app's code as an inbox line when one is needed."""
+
+    class DemoEmulator(emulator_class):
+        def handle_request(self, method, path, query, headers, body, *args, **kwargs):
+            resp = super().handle_request(method, path, query, headers, body, *args, **kwargs)
+            if method == "POST" and hasattr(resp, "body"):
+                line = _app_code_line(self, path, headers, body, resp)
+                if line:  # printed while the cell waits, before any prompt is drawn
+                    print(f"\n  [demo app] your authenticator app: {line} "
+                          "(a new code every 30 s: demo_totp())", flush=True)
+            return resp
+
+    return DemoEmulator
 
 
 def _print_message(message) -> None:
@@ -62,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .emulator import DEMO_KEYS, Emulator
 
-    emu = Emulator(port=args.port, on_send=_print_message)
+    emu = _with_app(Emulator)(port=args.port, on_send=_print_message)
     emu.start()
     try:
         key = DEMO_KEYS[args.account]

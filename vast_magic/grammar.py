@@ -100,7 +100,8 @@ def build_parser() -> VastArgumentParser:
                                                       help=short, description=long)
                 branches[path] = _subparsers(node, "subcommand", "SUBCOMMAND", "subcommands")
         leaf = branches[tuple(group)].add_parser(
-            last, parents=[glob], formatter_class=fmt, help=command.help,
+            last, parents=[glob], formatter_class=fmt,
+            help=command.help.replace("%", "%%"),  # argparse %-formats help strings
             description=command.description, epilog=command.epilog)
         if command.arguments is not None:
             command.arguments(leaf)

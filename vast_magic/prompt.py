@@ -84,19 +84,52 @@ def _terminal(shell) -> str | None:
     return "full" if getattr(shell, "pt_app", None) is not None else None
 
 
-def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
-    """The asker for this shell, or None when nothing should be asked."""
+def where(shell, setting: str) -> str | None:
+    """Where a person can be asked: "terminal" (prompt_toolkit), "line" (a plain
+    line reader: --simple-prompt on a terminal), "kernel" (the input box of a
+    front end that allows input), or None (nobody: nbval, a pipe, "never")."""
     if setting == "never":
         return None
     kernel = getattr(shell, "kernel", None)
     if setting == "kernel" or (setting == "auto" and kernel is not None):
-        return line_asker(kernel.raw_input, say) if kernel is not None else None
+        # ipykernel sets _allow_stdin per request; other kernels: try, and see
+        return "kernel" if kernel is not None and getattr(kernel, "_allow_stdin", True) \
+            else None
     terminal = _terminal(shell)
     if setting == "terminal" or (setting == "auto" and terminal == "full"):
-        return terminal_asker()
+        return "terminal"
     if setting == "auto" and terminal == "simple" and _stdin_is_a_terminal():
-        return line_asker(input, say)
+        return "line"
     return None  # e.g. `ipython < script.ipy`: the next lines are code, not answers
+
+
+def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
+    """The asker for this shell, or None when nothing should be asked."""
+    place = where(shell, setting)
+    if place == "kernel":
+        return line_asker(shell.kernel.raw_input, say)
+    if place == "terminal":
+        return terminal_asker()
+    if place == "line":
+        return line_asker(input, say)
+    return None
+
+
+def ask_line(shell, setting: str, message: str) -> str | None:
+    """One plain line from the person (Enter to go on), or None if nobody is there."""
+    place = where(shell, setting)
+    try:
+        if place == "kernel":
+            return shell.kernel.raw_input(message)
+        if place == "terminal":
+            from prompt_toolkit import PromptSession  # only when a person is asked
+
+            return PromptSession().prompt(message, in_thread=True)
+        if place == "line":
+            return input(message)
+    except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
+        return None
+    return None
 
 
 def _stdin_is_a_terminal() -> bool:

@@ -54,9 +54,10 @@ COLUMNS = ("id", "type", "label", "primary", "phone", "failures", "lock", "last 
 class StatusView:
     """``%vast tfa status``: a table as text in a terminal, HTML in Jupyter."""
 
-    def __init__(self, data: dict, now: float | None = None):
+    def __init__(self, data: dict, now: float | None = None, sending: str = ""):
         self.data = data
         self.now = time.time() if now is None else now
+        self.sending = sending  # which key the magic sends, and from where (never the key)
 
     def rows(self) -> list[tuple[str, ...]]:
         rows = []
@@ -80,6 +81,8 @@ class StatusView:
                  f"{_text(d.get('backup_codes_remaining', 0))} backup code(s) left."]
         if d.get("new_method_authorized"):
             lines.append("A new method may be added now (the 30-minute window is open).")
+        if self.sending:
+            lines.append(f"%vast sends {self.sending}.")
         return lines
 
     def __repr__(self) -> str:
@@ -111,3 +114,81 @@ class StatusView:
             parts.append("<p>No methods yet: <code>%vast tfa auth-new</code> is the first step "
                          "to add one.</p>")
         return "\n".join(parts)
+
+
+def grouped(secret: str) -> str:
+    """``ABCD EFGH IJKL ...``: a base32 key in fours, for typing into an app."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+class TotpKey:
+    """A new authenticator key: a QR code and the key to type by hand.
+
+    In a terminal the QR code is text blocks drawn black on white whatever the
+    terminal's theme, so it scans from a dark or a light one; in Jupyter it is
+    an inline SVG.  The QR code is made by segno (imported when one is drawn).
+    """
+
+    def __init__(self, secret: str, uri: str):
+        self.secret, self.uri = secret, uri
+
+    def _qr(self):
+        import segno  # only when a QR code is drawn
+
+        return segno.make(self.uri, error="m", micro=False)
+
+    def terminal_text(self) -> str:
+        rows = [list(row) for row in self._qr().matrix_iter(border=4)]
+        if len(rows) % 2:
+            rows.append([0] * len(rows[0]))
+        blocks = {(0, 0): " ", (1, 0): "▀", (0, 1): "▄", (1, 1): "█"}
+        lines = ["\x1b[30;107m" + "".join(blocks[bool(top), bool(bottom)]
+                                          for top, bottom in zip(upper, lower)) + "\x1b[0m"
+                 for upper, lower in zip(rows[::2], rows[1::2])]
+        return "\n".join(lines + [self._words()])
+
+    def _words(self) -> str:
+        return (f"Scan it with your authenticator app, or type in the key: {grouped(self.secret)}")
+
+    def _repr_html_(self) -> str:
+        svg = self._qr().svg_inline(scale=4, dark="#000", light="#fff")
+        return (f"<div>{svg}<p>Scan it with your authenticator app, or type in the key: "
+                f"<code>{html.escape(grouped(self.secret))}</code></p></div>")
+
+    def __repr__(self) -> str:
+        return "<authenticator key and QR code: shown once>"
+
+
+class BackupCodes:
+    """Backup codes to show once: one per line, and a reminder of what they are."""
+
+    def __init__(self, codes: list[str]):
+        self.codes = [str(c) for c in codes]
+
+    def text(self) -> str:
+        return "\n".join([f"Your {len(self.codes)} backup codes (each works once; store them "
+                          "somewhere safe, they are shown only now):",
+                          *("  " + c for c in self.codes)])
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li><code>{html.escape(c)}</code></li>" for c in self.codes)
+        return (f"<p>Your {len(self.codes)} backup codes (each works once; store them somewhere "
+                f"safe, they are shown only now):</p><ul>{items}</ul>")
+
+    def __repr__(self) -> str:
+        return self.text()
+
+
+class Keepsake:
+    """Backup codes kept in the namespace when nobody could be shown them: the
+    display masks them; ``.codes`` hands them over, deliberately."""
+
+    def __init__(self, codes: list[str]):
+        self.codes = list(codes)
+
+    def __repr__(self) -> str:
+        return (f"<{len(self.codes)} backup codes, hidden: .codes gives them; store them "
+                "safely, then del this>")
+
+    def _repr_html_(self) -> str:
+        return html.escape(repr(self))

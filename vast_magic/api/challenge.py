@@ -63,6 +63,9 @@ class Challenge:
     key_id: str = ""                  # credentials.fingerprint() of the key step 1 used
     asked: str = ""                   # what the user asked for: email/sms/totp/id
     purpose: str = "authorize"        # a key of constants.PENDING
+    phone_number: str = ""            # an SMS setup's number
+    method_label: str = ""            # the label a new method gets (-l)
+    provisioning_uri: str = ""        # a TOTP setup's otpauth:// URI (holds the secret too)
 
     def __post_init__(self):
         if not self.expires_at:

@@ -209,6 +209,9 @@ MESSAGES["missing_auth_value"] = MESSAGES["missing_params"]
 
 _NO_WORDS = {"bad_request": "malformed request"}
 
+#: Our code for a 401 saying the endpoint needs Two Factor Authentication (a session).
+SESSION_REQUIRED = "tfa_session_required"
+
 #: Refusals after which the challenge is worthless.
 GONE = frozenset({"2fa_expired", "no_pending_authorization", "challenge_not_found"})
 
@@ -248,6 +251,9 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
         return ChallengeGone(f"The server has no pending {noun} for this secret (it was "
                              "already used, has expired, or never existed).", **facts)
     lowered = words.lower()
+    if status == 401 and "two factor authentication" in lowered:
+        return Refusal("This request needs a 2FA session, which a login with a 2FA code "
+                       "starts.", **dict(facts, code=SESSION_REQUIRED))
     if code == "auth_error" or (status in (401, 404) and "session" in lowered) \
             or (status == 401 and "invalid user key" in lowered):
         if "session" in lowered:

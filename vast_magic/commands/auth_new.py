@@ -7,7 +7,6 @@ and opens the 30-minute window in which a method may be added.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 from IPython.core.error import UsageError
@@ -18,7 +17,8 @@ from ..api.errors import VastError
 from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES, WINDOW_MINUTES
 from ..context import Result
 from ..credentials import fingerprint
-from . import twostep, verify
+from ..render import RawAnswer
+from . import options, twostep, verify
 from .base import Command
 
 NAME = "%vast tfa auth-new"
@@ -46,21 +46,12 @@ examples:
 """
 
 
-def method_id(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"a method id is a number (the 'id' column of `%vast tfa status`), got {text!r}"
-        ) from None
-
-
 def arguments(parser):
     step1 = parser.add_argument_group("step 1: choose how to verify (one of)")
     choose = step1.add_mutually_exclusive_group()
     choose.add_argument("-t", "--method-type", choices=METHOD_TYPES, default=None,
                         help="verify with your one method of this type (default email)")
-    choose.add_argument("-id", "--method-id", type=method_id, metavar="ID",
+    choose.add_argument("-id", "--method-id", type=options.method_id, metavar="ID",
                         help="verify with this method (the 'id' from `%%vast tfa status`)")
     choose.add_argument("-bc", "--backup-code", metavar="CODE",
                         help="a one-time backup code: authorizes at once, no step 2")
@@ -69,8 +60,7 @@ def arguments(parser):
                        help="the 6-digit code from the email, SMS or authenticator app")
     step2.add_argument("-s", "--secret", metavar="SECRET",
                        help="the secret of a step 1 (default: the pending one)")
-    step2.add_argument("--no-prompt", action="store_true",
-                       help="do not ask for the code; finish later with --code")
+    options.add_no_prompt(step2, "do not ask for the code; finish later with --code")
 
 
 FLOW = twostep.Flow(
@@ -88,13 +78,9 @@ def next_steps(now: float | None = None) -> list[str]:
         f"Authorized: you may add a new 2FA method in the next {WINDOW_MINUTES} minutes "
         f"(until {until}).",
         "Next, add one of:",
-        "  an authenticator app:  %vast tfa totp-setup",
-        "                   then  %vast tfa activate -t totp --secret SECRET --code CODE",
-        "  an SMS method:         %vast tfa send-sms --phone-number PHONE",
-        "                   then  %vast tfa activate -t sms --secret SECRET --code CODE "
-        "--phone-number PHONE",
-        "  (these are not in vast-magic yet: until they are, the `vastai` CLI takes the same "
-        "words)",
+        "  an authenticator app:  %vast tfa totp-setup   (QR code, code, activation)",
+        "  an SMS method:         %vast tfa send-sms -p PHONE",
+        "                   then  %vast tfa activate CODE -t sms",
     ]
 
 
@@ -129,13 +115,29 @@ def run(ctx, opts):
         raise UsageError("--code/--secret finish a pending authorization, while "
                          "-t/--method-id/--backup-code start one: use one or the other.")
     if finishing:
-        return twostep.finish_later(ctx, FLOW, finish, code=opts.code, secret=opts.secret)
+        return ctx.show(twostep.finish_later(ctx, FLOW, finish, code=opts.code,
+                                             secret=opts.secret))
     client = ctx.client()
     if opts.backup_code is not None:
         return _with_backup_code(ctx, client, opts.backup_code)
     challenge = _start(client, opts.method_type, opts.method_id)
-    return twostep.ask_and_finish(ctx, FLOW, challenge, finish, client,
-                                  started=started_message(challenge))
+    if opts.raw:
+        ctx.pending.keep(challenge)
+        return RawAnswer({"success": True, "secret": challenge.secret})
+    result = twostep.ask_and_finish(ctx, FLOW, challenge, finish, client,
+                                    started=started_message(challenge))
+    return ctx.show(result) if result is not None else None
+
+
+def authorize(ctx, client) -> bool:
+    """auth-new's default way (an emailed code, asked for here) for a command
+    that needs the add-method window; True once it is open."""
+    challenge = _start(client, None, None)
+    result = twostep.ask_and_finish(ctx, FLOW, challenge, finish, client,
+                                    started=started_message(challenge))
+    if result is not None:
+        ctx.say(next_steps()[0])
+    return result is not None
 
 
 def _with_backup_code(ctx, client, backup_code: str):

@@ -20,7 +20,6 @@ from ..api.errors import ChallengeGone, Locked, TransportError, VastError, Wrong
 from ..constants import CODE_LIFE_MINUTES, LOCK_MINUTES, PENDING
 from ..context import check_url
 from ..credentials import fingerprint
-from ..render import RawAnswer
 
 #: finish(client, challenge_secret, code, method) -> Result
 Finish = Callable[..., object]
@@ -31,10 +30,15 @@ class Flow:
     """What differs between two-step commands."""
 
     purpose: str            # a key of constants.PENDING
-    command: str            # "%vast tfa auth-new": start with it, finish with it + --code
+    command: str            # "%vast tfa auth-new": start (again) with it
     acted: str              # what to check when a request may have acted unanswered
     how_to_start: str = ""  # " (add -t sms ... to choose how)", after "Start with `command`"
     advise: Callable[[VastError], list[str]] = lambda exc: []  # the command's own hints
+    finish_with: str = ""   # the line that finishes it (default: command + " --code CODE")
+
+    @property
+    def finish_line(self) -> str:
+        return self.finish_with or f"{self.command} --code CODE"
 
     @property
     def noun(self) -> str:
@@ -49,7 +53,7 @@ class Flow:
         left = challenge.seconds_left()
         life = (f"valid about {left // 60:.0f} more min" if left >= 60 else
                 f"it may be about to expire; codes last {CODE_LIFE_MINUTES} minutes")
-        return (f"When you have {challenge.where()}, finish with: {self.command} --code CODE\n"
+        return (f"When you have {challenge.where()}, finish with: {self.finish_line}\n"
                 f"({life}; the secret is kept in {self.variable})")
 
 
@@ -72,11 +76,9 @@ def step_one(flow: Flow, send: Callable[[], dict], *, spends: str) -> dict:
 def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client, *,
                    started: str):
     """Keep the challenge, say ``started``; ask for its code where this line
-    can and finish, else say how to finish later.  Returns what the cell
-    shows (for ``--raw``, the secret, and nothing is asked)."""
+    can and finish: the Result, or None when it waits for a later cell (and
+    says how to finish then)."""
     ctx.pending.keep(challenge)
-    if ctx.opts.raw:
-        return RawAnswer({"success": True, "secret": challenge.secret})
     ctx.say(started)
     asker = ctx.code_asker()
     if asker is None:
@@ -95,13 +97,14 @@ def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client
                 raise
             ctx.say(exc.message)  # and ask again: the prompt keeps typos from the server
             continue
-        return ctx.show(result)
+        return result
 
 
 def finish_later(ctx, flow: Flow, finish: Finish, *, code: str | None, secret: str | None):
-    """``--code`` (and maybe ``--secret``): step 2 for a challenge kept from earlier."""
+    """``--code`` (and maybe ``--secret``): step 2 for a challenge kept from earlier;
+    the Result."""
     if code is None:
-        raise UsageError(f"--secret needs --code: `{flow.command} --secret SECRET --code CODE`.")
+        raise UsageError(f"--secret needs a code: `{flow.finish_line} --secret SECRET`.")
     digits = normalize_code(code)
     if digits is None:
         raise UsageError(bad_code_message(code))
@@ -111,7 +114,7 @@ def finish_later(ctx, flow: Flow, finish: Finish, *, code: str | None, secret: s
         raise UsageError(
             "Nothing is pending, so --code has nothing to finish (no request was sent). "
             f"Start with `{flow.command}`{flow.how_to_start}, then finish with "
-            f"`{flow.command} --code CODE`.")
+            f"`{flow.finish_line}`.")
     ours = pending is not None and pending.secret == secret
     if not ours:
         pending = Challenge(secret=secret, method="", purpose=flow.purpose)
@@ -121,7 +124,7 @@ def finish_later(ctx, flow: Flow, finish: Finish, *, code: str | None, secret: s
             raise UsageError(
                 f"The pending {flow.noun} was started with another API key; finish it with "
                 f"that key (this one is from {client.key_source}). It is kept.")
-    return ctx.show(_step_two(ctx, flow, pending, finish, client, digits, ours=ours))
+    return _step_two(ctx, flow, pending, finish, client, digits, ours=ours)
 
 
 def _step_two(ctx, flow: Flow, challenge: Challenge, finish: Finish, client, code: str, *,
@@ -162,7 +165,8 @@ def _server_of(ctx, flow: Flow, pending: Challenge) -> str:
 def _advised(exc: VastError, flow: Flow, *, step: int) -> VastError:
     """The error with this flow's next steps, then the command's own."""
     if isinstance(exc, WrongCode) and not exc.locked():
-        exc.advise(f"The pending {flow.noun} is kept. Try again: {flow.command} --code CODE")
+        kept = f"The pending {flow.noun} is kept. " if step == 2 else ""  # step 1: none yet
+        exc.advise(f"{kept}Try again: {flow.finish_line}")
     elif isinstance(exc, Locked):
         after = ("When the lock ends, start again" if step == 1 else
                  f"A code lives {CODE_LIFE_MINUTES} minutes and the lock {LOCK_MINUTES}, so "
@@ -170,8 +174,8 @@ def _advised(exc: VastError, flow: Flow, *, step: int) -> VastError:
         exc.advise(f"{after}: {flow.command}")
     elif isinstance(exc, ChallengeGone):
         exc.advise(f"Start again: {flow.command}")
-    elif exc.code in ("missing_params", "missing_auth_value"):
-        exc.advise(f"Finish with `{flow.command} --code CODE` (the pending secret is used).")
+    elif exc.code in ("missing_params", "missing_auth_value") and step == 2:
+        exc.advise(f"Finish with `{flow.finish_line}` (the pending secret is used).")
     elif isinstance(exc, TransportError) and exc.may_have_acted:
         exc.advise(flow.acted)
     return exc.advise(*flow.advise(exc))

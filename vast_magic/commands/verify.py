@@ -1,14 +1,25 @@
-"""What the commands that verify with a 2FA method share (auth-new today; login,
-delete and regen-codes take the same options): the method lookup before a
-step 1 that names a method, and the next steps for refusals about methods."""
+"""What the commands that verify with a 2FA method share: the method lookup
+before a step 1 that names a method, the next steps for refusals about
+methods, and for login, delete and regen-codes the CLI's verification options
+(``-c``/``-bc``, ``-t``/``--method-id``, ``-s``), the confirmation, and
+:func:`verified`, which sends a request with its proof."""
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Callable
+
+from IPython.core.error import UsageError
+
 from ..api import tfa
+from ..api.challenge import Challenge, bad_code_message, normalize_code
 from ..api.errors import Locked, Refusal, VastError, WrongCode
-from ..constants import METHOD_TYPES
+from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES
+from ..credentials import fingerprint
+from . import options, twostep
 
 _SMS_TROUBLE = ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap")
+STATUS_HINT = "`%vast tfa status` lists your methods and their ids."
 _OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
 
 
@@ -55,7 +66,7 @@ def advice(exc: VastError, command: str) -> list[str]:
     if isinstance(exc, Locked) or (isinstance(exc, WrongCode) and exc.locked()):
         return [other_ways(exc.method)]
     if code == "not_found" and exc.method_id is not None:
-        return ["`%vast tfa status` lists your methods and their ids."]
+        return [STATUS_HINT]
     if code == "not_found" and exc.method in ("sms", "totp"):
         return ["`%vast tfa status` lists the methods you have; "
                 f"`{command}` (email) works for every verified account."]
@@ -78,3 +89,207 @@ def advice(exc: VastError, command: str) -> list[str]:
     if code == "bad_request" and "method_id" in exc.server_words:
         return ["`%vast tfa status` lists your methods; choose one with --method-id ID."]
     return []
+
+
+# -- login, delete, regen-codes: the CLI's verification options ----------------------
+
+#: act(client, fields, method=..., method_id=...) -> the answer: the command's request
+#: with the verification fields.
+Act = Callable[..., dict]
+_SENT = "a code may arrive, but without its secret it cannot be used"
+_SPENT = "the code may have been used"
+
+
+def add_options(parser, *, short_id: bool = True, confirms: str = "") -> None:
+    """The verification options (the CLI's words); ``-id`` is --method-id unless the
+    command uses it for something else; ``confirms`` adds --yes."""
+    group = parser.add_argument_group("verification (default: a code emailed, then asked for)")
+    code = group.add_mutually_exclusive_group()
+    code.add_argument("-c", "--code", metavar="CODE",
+                      help="the 6-digit code (default: asked for where the line runs)")
+    code.add_argument("-bc", "--backup-code", metavar="CODE",
+                      help="a one-time backup code instead of a code")
+    how = group.add_mutually_exclusive_group()
+    how.add_argument("-t", "--method-type", choices=METHOD_TYPES, default=None,
+                     help="verify with your one method of this type: sms and email send a "
+                          "code first; with -c alone, your authenticator app")
+    how.add_argument(*(("-id", "--method-id") if short_id else ("--method-id",)),
+                     dest="method_id", type=options.method_id, metavar="ID",
+                     help="verify with this method (the 'id' from `%%vast tfa status`)")
+    group.add_argument("-s", "--secret", metavar="SECRET",
+                       help="the secret of an SMS or email code (default: the one kept in "
+                            "_vast_pending_verification)")
+    options.add_no_prompt(group, "do not ask for the code; finish later with -c CODE")
+    if confirms:
+        parser.add_argument("--yes", action="store_true",
+                            help=f"{confirms} without asking for confirmation")
+
+
+def flow(command: str, advise: Callable[[VastError], list[str]] = lambda exc: []):
+    """The two-step flow of a verifying command; ``command`` starts it again."""
+    return twostep.Flow(
+        purpose="verify", command=command, finish_with=f"{command} -c CODE",
+        acted="The server may have acted on it (sent you a code, or accepted the one you "
+              "sent): `%vast tfa status` shows your methods; check your email/SMS before "
+              "asking for another code.",
+        advise=lambda exc: advice(exc, command) + _missing_secret(exc, command) + advise(exc))
+
+
+def _missing_secret(exc: VastError, command: str) -> list[str]:
+    if exc.code != "missing_params":
+        return []
+    return [f"An SMS or email code needs its secret: `{command} -t sms` (or -t email) sends "
+            "one and asks for it; `-t totp` takes your authenticator app's code."]
+
+
+def confirm(ctx, opts, question: str, doing: str) -> bool:
+    """--yes, or a person's yes to ``question``; with nobody to ask and no --yes, a
+    UsageError naming ``doing`` (nothing sent).  False: the person said no."""
+    if opts.yes:
+        return True
+    if ctx.person() is None:
+        raise UsageError(f"{doing} needs your confirmation, and nobody can be asked here, so "
+                         "nothing was sent: add --yes to the line to confirm it there.")
+    answer = ctx.ask_line(f"{question} [y/N] ")
+    if (answer or "").strip().lower() in ("y", "yes"):
+        return True
+    ctx.say("Not confirmed: nothing was sent.")
+    return False
+
+
+def verified(ctx, opts, flow: twostep.Flow, act: Act) -> dict | None:
+    """Send the command's request with its proof: a backup code, or a code given
+    or asked for (an SMS or email code is sent first when none is kept).  The
+    answer, or None when the code is to come in a later cell."""
+    if opts.backup_code is not None:
+        code = opts.backup_code.strip()
+        if not code:
+            raise UsageError("The backup code is empty (nothing was sent); backup codes look "
+                             "like ABCD-EFGH-IJKL.")
+        client = ctx.client()
+        return twostep.step_one(flow, lambda: act(client, {"backup_code": code}),
+                                spends="the backup code may have been used")
+    pending = _fitting(ctx.pending.get("verify"), opts)
+    if opts.code is not None or opts.secret is not None:
+        if opts.secret is not None or pending is not None:
+            return twostep.finish_later(ctx, flow, _finish(opts, act, pending),
+                                        code=opts.code, secret=opts.secret)
+        return _code_alone(ctx, opts, flow, act)
+    client = ctx.client()
+    if pending is not None and not pending.expired:
+        return twostep.ask_and_finish(
+            ctx, flow, pending, _finish(opts, act, pending), client,
+            started=f"A code was sent earlier ({pending.label}); its secret is kept in "
+                    f"{flow.variable}.")
+    kind = opts.method_type or ("email" if opts.method_id is None
+                                else _kind_of(client, opts.method_id))
+    if kind in ("sms", "email"):
+        challenge = _send_code(client, flow, kind, opts.method_id)
+        return twostep.ask_and_finish(ctx, flow, challenge, _finish(opts, act, challenge),
+                                      client, started=sent_message(challenge))
+    return _ask_app(ctx, opts, flow, act, client, kind)
+
+
+def sent_message(challenge: Challenge) -> str:
+    how = "emailed to you" if challenge.method == "email" else "texted to you"
+    which = f" (method {challenge.method_id})" if challenge.method_id is not None else ""
+    return f"A 6-digit code was {how}{which} (valid {CODE_LIFE_MINUTES} minutes)."
+
+
+def _fitting(pending: Challenge | None, opts) -> Challenge | None:
+    """The kept verification, if it fits the -t/--method-id given."""
+    if pending is None or opts.method_type not in (None, pending.method) \
+            or opts.method_id not in (None, pending.method_id):
+        return None
+    return pending
+
+
+def _fields(code: str, secret: str | None, method: str | None, method_id: int | None):
+    fields = {"code": code, **({"secret": secret} if secret else {})}
+    if method_id is not None:
+        return {**fields, "tfa_method_id": method_id}
+    return {**fields, "tfa_method": method} if method else fields
+
+
+def _finish(opts, act: Act, challenge: Challenge | None) -> twostep.Finish:
+    """Step 2 for twostep: the request with the code and the challenge's secret."""
+    def finish(client, secret: str, code: str, method: str | None):
+        ours = challenge is not None and challenge.secret == secret
+        method = opts.method_type or method
+        method_id = opts.method_id if opts.method_id is not None else (
+            challenge.method_id if ours else None)
+        return act(client, _fields(code, secret, method, method_id), method=method,
+                   method_id=method_id)
+    return finish
+
+
+def _again(flow: twostep.Flow, opts) -> twostep.Flow:
+    """The flow whose finishing line repeats the method chosen (no secret to keep)."""
+    how = (f" --method-id {opts.method_id}" if opts.method_id is not None
+           else f" -t {opts.method_type}" if opts.method_type else "")
+    return dataclasses.replace(flow, finish_with=f"{flow.command}{how} -c CODE")
+
+
+def _code_alone(ctx, opts, flow: twostep.Flow, act: Act):
+    """-c with no secret: an authenticator code (the server's default method)."""
+    if opts.method_type in ("sms", "email"):
+        kind = "SMS" if opts.method_type == "sms" else "email"
+        raise UsageError(
+            f"An {kind} code needs the secret of the message it came in, and none "
+            "is kept (nothing was sent): leave out -c to have a code sent and asked for, or "
+            "give -s SECRET.")
+    code = normalize_code(opts.code)
+    if code is None:
+        raise UsageError(bad_code_message(opts.code))
+    client = ctx.client()
+    return twostep.step_one(
+        _again(flow, opts),
+        lambda: act(client, _fields(code, None, opts.method_type, opts.method_id),
+                    method=opts.method_type, method_id=opts.method_id), spends=_SPENT)
+
+
+def _kind_of(client, method_id: int) -> str | None:
+    """The kind of a method id (None if it cannot be told); an unknown id is refused."""
+    kinds = lookup_methods(client)
+    if kinds is not None and method_id not in kinds:
+        raise VastError(f"This account has no 2FA method with id {method_id} (nothing was "
+                        "sent).", [STATUS_HINT],
+                        code="not_found")
+    return (kinds or {}).get(method_id)
+
+
+def _send_code(client, flow: twostep.Flow, kind: str, method_id: int | None) -> Challenge:
+    """Step 1: text or email a code; the challenge to keep."""
+    if kind == "sms":
+        data = twostep.step_one(flow, lambda: tfa.send_sms(client, method_id=method_id),
+                                spends=_SENT)
+    else:
+        data = twostep.step_one(flow, lambda: tfa.send_email(client), spends=_SENT)
+    return Challenge(secret=tfa.secret_of(data), method=kind, method_id=method_id,
+                     url=client.url, key_id=fingerprint(client.api_key), asked=kind,
+                     purpose="verify")
+
+
+def _ask_app(ctx, opts, flow: twostep.Flow, act: Act, client, kind: str | None):
+    """An authenticator code (``kind`` totp, or unknown), asked for here; nothing is
+    sent first."""
+    again = _again(flow, opts)
+    asker = ctx.code_asker()
+    if asker is None:
+        raise UsageError("Nobody can be asked for the code here, so nothing was sent: give "
+                         f"the one your authenticator app shows, `{again.finish_line}`.")
+    shown = Challenge(secret="", method=kind or f"method {opts.method_id}",
+                      method_id=opts.method_id, purpose="verify")
+    while True:
+        code = asker(shown)
+        if code is None:
+            ctx.say(f"No code entered, so nothing was sent. Later: {again.finish_line}")
+            return None
+        try:
+            return twostep.step_one(
+                again, lambda: act(client, _fields(code, None, kind, opts.method_id),
+                                   method=kind, method_id=opts.method_id), spends=_SPENT)
+        except WrongCode as exc:
+            if exc.locked():
+                raise
+            ctx.say(exc.message)  # and ask again, as for a sent code
