@@ -136,3 +136,16 @@ def one_sms(vast, monkeypatch):
     monkeypatch.setenv("VAST_API_KEY", acct.api_key)
     vast.acct = acct
     return vast
+
+
+@pytest.fixture
+def terminal(vast):
+    """The harness with its prompts reading from a pipe; ``type`` feeds keystrokes."""
+    from prompt_toolkit.application import create_app_session
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    vast.magics.code_prompt = "terminal"
+    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
+        vast.type = pipe.send_text
+        yield vast

@@ -8,9 +8,6 @@ import stat
 
 import pytest
 from helpers import assert_clean_failure
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
 from vast_magic.constants import KEEPSAKE_NAME, PENDING
 from vast_magic.emulator import DEMO_KEYS
@@ -178,11 +175,10 @@ def test_raw_totp_setup_returns_the_answer_masked(fresh):
 # -- a person at a terminal: the whole way in one line -----------------------------------
 
 @pytest.fixture
-def terminal(fresh):
-    fresh.magics.code_prompt = "terminal"
-    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-        fresh.type = pipe.send_text
-        yield fresh
+def terminal(terminal, monkeypatch):
+    """conftest's terminal, on the account with no method yet."""
+    monkeypatch.setenv("VAST_API_KEY", FRESH)
+    return terminal
 
 
 def test_totp_setup_goes_all_the_way_from_a_fresh_account(terminal, monkeypatch):

@@ -167,3 +167,45 @@ def test_totp_setup_in_jupyter_shows_the_key_then_takes_it_back(kernel, emu):
         assert set(update["data"]) == {"text/plain"}
         assert "removed from this output" in update["data"]["text/plain"]
     assert [m.method for m in emu.account(acct.api_key).methods] == ["totp"]
+
+
+# -- login, delete and regen-codes: with stdin (the input box asks) and without ----------
+
+
+def test_login_asks_in_the_input_box(kernel, emu):
+    def answer(prompt):
+        assert "Enter the 2FA code (email" in prompt
+        return emu.last_code(KEY, channel="email")
+
+    status, text = run(kernel, "%vast tfa login", allow_stdin=True, answer=answer)
+    assert status == "ok", text
+    assert "Logged in" in text and "tfa-session-" not in text
+
+
+def test_login_without_stdin_finishes_in_a_later_cell(kernel, emu):
+    status, text = run(kernel, "%vast tfa login -t email")
+    assert status == "ok" and "%vast tfa login -c CODE" in text, text
+    status, text = run(kernel, f"%vast tfa login -c {emu.last_code(KEY, channel='email')}")
+    assert status == "ok" and "Logged in" in text, text
+
+
+def test_regen_codes_confirmed_in_the_input_box(kernel, emu):
+    def answer(prompt):
+        if "[y/N]" in prompt:
+            return "y"
+        if "Enter the 2FA code" in prompt:
+            app = next(m for m in emu.account(KEY).methods if m.method == "totp")
+            return emu.totp_now(app)
+        return ""  # "Press Enter once you have stored them"
+
+    status, text = run(kernel, "%vast tfa regen-codes -t totp", allow_stdin=True,
+                       answer=answer)
+    assert status == "ok", text
+    assert "New backup codes issued" in text
+
+
+def test_delete_without_stdin_or_yes_fails_and_sends_nothing(kernel, emu):
+    before = len(emu.log)
+    status, text = run(kernel, "%vast tfa delete -id 103 -t totp -c 123456")
+    assert status == "error" and "needs your confirmation" in text
+    assert "Traceback" not in text and len(emu.log) == before

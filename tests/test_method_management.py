@@ -8,9 +8,6 @@ import stat
 
 import pytest
 from helpers import assert_clean_failure
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
 from vast_magic.constants import KEEPSAKE_NAME, PENDING
 from vast_magic.emulator import DEMO_KEYS
@@ -26,15 +23,6 @@ def totp_code(vast) -> str:
 
 def method_ids(vast) -> list[int]:
     return [m.id for m in vast.emu.account(KEY).methods]
-
-
-@pytest.fixture
-def terminal(vast):
-    """The shell with its prompts reading from a pipe; ``type`` feeds keystrokes."""
-    vast.magics.code_prompt = "terminal"
-    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-        vast.type = pipe.send_text
-        yield vast
 
 
 # -- delete ----------------------------------------------------------------------------

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import pytest
 from helpers import assert_clean_failure
-from prompt_toolkit.application import create_app_session
-from prompt_toolkit.input import create_pipe_input
-from prompt_toolkit.output import DummyOutput
 
 from vast_magic.emulator import DEMO_KEYS
 from vast_magic.constants import PENDING_NAME
@@ -14,15 +11,6 @@ from vast_magic.api.challenge import Challenge
 from vast_magic.prompt import prompt_text
 
 KEY = DEMO_KEYS["multi"]
-
-
-@pytest.fixture
-def terminal(vast):
-    """The shell with its prompt reading from a pipe; ``type`` feeds keystrokes."""
-    vast.magics.code_prompt = "terminal"
-    with create_pipe_input() as pipe, create_app_session(input=pipe, output=DummyOutput()):
-        vast.type = pipe.send_text
-        yield vast
 
 
 def _type_code_when_sent(shell, channel, keys_before="", keys_after="\r"):
