@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -61,7 +62,12 @@ class Tmux:
                               capture_output=True).returncode == 0
 
     def kill(self) -> None:
+        """Stop the server and remove its socket (tmux leaves the file behind)."""
+        socket = subprocess.run(["tmux", "-L", self.name, "display-message", "-p",
+                                 "#{socket_path}"], capture_output=True, text=True).stdout.strip()
         subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
+        if socket:
+            Path(socket).unlink(missing_ok=True)
 
 
 @pytest.fixture
@@ -72,6 +78,7 @@ def demo(tmp_path):
         yield term
     finally:
         term.kill()
+        assert not term.alive()
 
 
 def _codes(screen: str) -> list[str]:
