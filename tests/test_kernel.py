@@ -143,6 +143,8 @@ def test_totp_setup_in_jupyter_shows_the_key_then_takes_it_back(kernel, emu):
         if "(email" in prompt:
             return emu.last_code(acct.api_key, channel="email")
         if "(totp" in prompt:
+            while not shown:  # the QR code's display may come after the input request
+                output(kernel.get_iopub_msg(timeout=10))
             html = shown[0]["data"]["text/html"]
             key = re.search(r"type in the key: <code>([A-Z2-7 ]+)</code>", html).group(1)
             return emu.totp_now(key.replace(" ", ""))

@@ -24,15 +24,21 @@ CODE_IN_INBOX = re.compile(r"\[demo inbox\] (?:email|SMS) to \S+: .*?(\d{6})")
 
 
 class Tmux:
-    def __init__(self, home):
+    def __init__(self, home, columns: int = 160):
         self.name = f"vast-test-{uuid.uuid4().hex[:8]}"
         env = {"HOME": str(home), "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                "TERM": "xterm-256color", "LANG": "C.UTF-8",
                "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
         command = f"{sys.executable} -m vast_magic.demo"
         subprocess.run(["tmux", "-L", self.name, "new-session", "-d", "-s", self.name,
-                        "-x", "160", "-y", "50", command],
+                        "-x", str(columns), "-y", "50", command],
                        check=True, env=env, cwd=str(home))
+        self.socket = self.socket_path()
+
+    def socket_path(self) -> str:
+        """The server's socket file (asked while it runs: after it exits, tmux cannot say)."""
+        return subprocess.run(["tmux", "-L", self.name, "display-message", "-p",
+                               "#{socket_path}"], capture_output=True, text=True).stdout.strip()
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "-L", self.name, "send-keys", "-t", self.name, *keys],
@@ -63,11 +69,9 @@ class Tmux:
 
     def kill(self) -> None:
         """Stop the server and remove its socket (tmux leaves the file behind)."""
-        socket = subprocess.run(["tmux", "-L", self.name, "display-message", "-p",
-                                 "#{socket_path}"], capture_output=True, text=True).stdout.strip()
         subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
-        if socket:
-            Path(socket).unlink(missing_ok=True)
+        if self.socket:  # also when the server had already exited (the `exit` test)
+            Path(self.socket).unlink(missing_ok=True)
 
 
 @pytest.fixture
