@@ -59,7 +59,7 @@ def test_activate_wrong_code_keeps_the_setup_and_expiry_drops_it(fresh):
     _authorize(fresh)
     fresh.run("%vast tfa totp-setup")
     ran = fresh.run("%vast tfa activate 000000")
-    assert_clean_failure(ran, "1 failed attempt of 5", "kept", "%vast tfa activate CODE")
+    assert_clean_failure(ran, "(1 failed attempt; 4 left", "kept", "%vast tfa activate CODE")
     assert TOTP_SETUP in fresh.user_ns
     fresh.emu.clock.advance(11 * 60)
     ran = fresh.run("%vast tfa activate 000000")

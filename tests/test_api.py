@@ -43,7 +43,7 @@ def test_wrong_code_counts_against_the_documented_limits():
     err = errors.from_answer(400, {"error": "2fa_verification_failed", "fail_count": 1,
                                    "locked_until": None}, method="totp")
     assert isinstance(err, errors.WrongCode) and not err.locked()
-    assert "1 failed attempt of 5" in err.message and "4 left" in err.message
+    assert "(1 failed attempt; 4 left before" in err.message
     err = errors.from_answer(400, {"error": "2fa_verification_failed", "fail_count": None,
                                    "locked_until": None}, method="sms")
     assert "wrong" in err.message  # a null count does not crash

@@ -31,8 +31,7 @@ def test_cli_short_forms_and_globals_on_either_side():
     ("tfa auth-new --bogus", ["unrecognized arguments: --bogus"]),
     ("tfa auth-new --retry 0", ["at least 1"]),
     ("tfa auth-new -id abc", ["a method id is a number"]),
-    ("", ["required"]),
-])
+])  # a bare %vast shows the commands: tests/test_messages.py
 def test_bad_lines_say_what_is_valid(line, words):
     with pytest.raises(UsageError) as info:
         grammar.parse(grammar.split(line))

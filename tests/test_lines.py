@@ -23,8 +23,7 @@ EMPTY_VALUES = [
     ("tfa status --retry=--", "--retry"),
     ("--retry=-- tfa auth-new -t sms", "--retry"),
     ("tfa status --api-key=--", "--api-key"),
-    ("set api-key --api-key=--", "--api-key"),
-]
+]  # set api-key takes no option with a value (tests/test_messages.py)
 
 
 @pytest.mark.parametrize("line, option", EMPTY_VALUES)

@@ -118,12 +118,15 @@ def test_operational_errors_have_messages(vast):
         "sms_fraud_detected": (1, "SMS is disabled"),
         "twilio_error": (1, "could not be sent"),
     }
+    def sent():  # step 1's attempts (the advice may also look up the account's methods)
+        return len([r for r in api(vast.emu) if r.method == "POST"])
+
     for error, (attempts, words) in cases.items():
-        before = len(api(vast.emu))
+        before = sent()
         vast.emu.fail_next(attempts, error=error)
         ran = vast.run("%vast tfa auth-new")
         assert_clean_failure(ran, words)
-        assert len(api(vast.emu)) == before + attempts
+        assert sent() == before + attempts
 
 
 def test_retry_after_is_honoured_up_to_the_cap(vast_emulator):

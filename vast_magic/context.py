@@ -11,17 +11,19 @@ import ipaddress
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from IPython.core.error import UsageError
 
 from . import advice, credentials, grammar, prompt
+from .wrap import wrap
 from .api.challenge import Challenge
 from .api.client import Client, redact
-from .api.errors import SESSION_REQUIRED, BadKey, VastError
+from .api.errors import SESSION_REQUIRED, BadKey, Locked, Refusal, VastError, WrongCode
 from .render import RawAnswer
-from .constants import DEFAULT_URL, PENDING
+from .constants import DEFAULT_URL, LOCK_MINUTES, PENDING
 
 
 @dataclass(frozen=True)
@@ -68,15 +70,58 @@ class PendingStore:
         return True
 
 
+class LockMemory:
+    """The locks refusals told of in this session, by server, key and method, so
+    that status can show those its table has no row for (email has none).
+
+    ``seen`` maps (url, key fingerprint, method, method id) to when the lock ends.
+    """
+
+    def __init__(self, seen: dict):
+        self.seen = seen
+
+    def remember(self, where: tuple[str, str], exc: VastError, now: float | None = None):
+        locked = isinstance(exc, Locked) or (isinstance(exc, WrongCode) and exc.locked())
+        if not locked:
+            return
+        now = time.time() if now is None else now
+        until = exc.locked_until or now + LOCK_MINUTES * 60  # no end said: the documented one
+        self.seen[(*where, exc.method, exc.method_id)] = until
+
+    def unshown(self, where: tuple[str, str], methods: list,
+                now: float | None = None) -> list[tuple[str, float]]:
+        """(what is locked, until when) for the current locks of this server and key
+        that no row of ``methods`` (the status answer's) stands for."""
+        now = time.time() if now is None else now
+        for entry, until in list(self.seen.items()):
+            if until <= now:
+                del self.seen[entry]
+        rows = [(m.get("method"), m.get("id")) for m in methods if isinstance(m, dict)]
+        return [(_locked_name(kind, mid), until)
+                for (url, key_id, kind, mid), until in self.seen.items()
+                if (url, key_id) == where
+                and not any(mid == rid if mid is not None else kind == rkind
+                            for rkind, rid in rows)]
+
+
+def _locked_name(kind: str | None, method_id: int | None) -> str:
+    if method_id is not None:
+        return f"method {method_id}"
+    return {"email": "email verification", "sms": "your SMS method",
+            "totp": "your authenticator app"}.get(kind or "", "a 2FA method")
+
+
 class Context:
     """Everything a command may use for one line."""
 
     def __init__(self, opts, settings: Settings, *, shell, session: Callable[[], object],
-                 raw_cell: str | None = None):
+                 raw_cell: str | None = None, locks: dict | None = None):
         self.opts = opts
         self.settings = settings
         self.shell = shell
         self.pending = PendingStore(shell)
+        self.locks = LockMemory({} if locks is None else locks)
+        self.where: tuple[str, str] | None = None  # this line's server and key fingerprint
         self._session = session
         self._raw_cell = raw_cell
         self.key: credentials.Key | None = None  # the key this line's client sends
@@ -85,7 +130,7 @@ class Context:
 
     @staticmethod
     def say(text: str) -> None:
-        print(text)
+        print(wrap(text))
 
     def show(self, result: Result):
         """The cell's value for --raw (the answer as a dict), else print the lines."""
@@ -129,29 +174,33 @@ class Context:
 
     def server_url(self) -> str:
         """The server for this line: --url, %config VastMagics.url, VAST_URL, the default."""
-        url = (self.opts.url or self.settings.url or os.environ.get("VAST_URL")
-               or DEFAULT_URL)
-        check_url(url, "(from --url, %config VastMagics.url or VAST_URL)")
-        return url
+        for url, source in ((self.opts.url, "--url"), (self.settings.url,
+                                                         "%config VastMagics.url"),
+                            (os.environ.get("VAST_URL"), "VAST_URL")):
+            if url:
+                check_url(url, f"(from {source})")
+                return url
+        return DEFAULT_URL
 
     def client(self, url: str | None = None):
         """A Client for this line: the key, the server, attempts, --explain output."""
         opts = self.opts
         key = credentials.resolve(opts.api_key)
         if key is None:
-            raise VastError(credentials.NO_KEY_HELP[0], credentials.NO_KEY_HELP[1:],
-                            code="no_api_key")
+            raise credentials.no_key_error()
         if opts.api_key:
             self.warn_if_typed(opts.api_key, "--api-key")
         self.key = key
+        url = url or self.server_url()
+        self.where = (url, credentials.fingerprint(key.value))
         out = sys.stderr if opts.raw else sys.stdout
-        return Client(self._session(), url or self.server_url(), key.value,
+        return Client(self._session(), url, key.value,
                       attempts=opts.retry or self.settings.retry,
                       timeout=self.settings.timeout,
                       retry_after_cap=self.settings.retry_after_cap,
                       line_deadline=self.settings.deadline, key_source=key.source,
                       explain=(lambda text: print(text, file=out)) if opts.explain else None,
-                      notice=lambda text: print(text, file=sys.stderr, flush=True))
+                      notice=lambda text: print(wrap(text), file=sys.stderr, flush=True))
 
 
 def check_url(url: str, where: str) -> None:
@@ -202,7 +251,13 @@ def run_line(magics, line: str):
     settings = Settings(**{name: getattr(magics, name) for name in Settings.__dataclass_fields__})
     try:
         return _run(magics, line, settings)
-    except (VastError, UsageError):
+    except UsageError as exc:  # IPython prints "UsageError: " and it as it is: wrapped here
+        lead = "UsageError: "
+        text = wrap(lead + str(exc))[len(lead):]
+        if text == str(exc):
+            raise
+        raise UsageError(text) from None
+    except VastError:
         raise
     except KeyboardInterrupt:
         raise VastError("Interrupted before an answer came.", code="interrupted") from None
@@ -219,7 +274,7 @@ def _run(magics, line: str, settings: Settings):
         return None
     def new_context():
         return Context(opts, settings, shell=magics.shell, session=lambda: magics.session,
-                       raw_cell=magics.raw_cell)
+                       raw_cell=magics.raw_cell, locks=magics.locks)
 
     ctx = new_context()
     try:
@@ -232,6 +287,8 @@ def _run(magics, line: str, settings: Settings):
             ctx = new_context()
             return opts.vast_command.run(ctx, opts)
     except VastError as exc:
+        if isinstance(exc, Refusal) and ctx.where is not None:
+            ctx.locks.remember(ctx.where, exc)
         if exc.code == SESSION_REQUIRED:
             from .commands.login import session_required_hints  # commands import this module
 

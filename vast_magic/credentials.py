@@ -99,15 +99,28 @@ def keyring_delete(name: str) -> bool:
     return not keyring_get(name)
 
 
-def keyring_set(name: str, value: str) -> str | None:
-    """Store in the keyring; the backend's name on success, None if unusable."""
+def keyring_backend():
+    """The system keyring's backend if one is usable here, else None (never raises)."""
     try:
-        import keyring  # as in keyring_get: only when a key is stored
+        import keyring  # as in keyring_get: only when it is needed
         from keyring.backends import fail
 
         backend = keyring.get_keyring()
-        if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
-            return None
+    except Exception:  # noqa: BLE001
+        return None
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 1) <= 0:
+        return None
+    return backend
+
+
+def keyring_set(name: str, value: str) -> str | None:
+    """Store in the keyring; the backend's name on success, None if unusable."""
+    backend = keyring_backend()
+    if backend is None:
+        return None
+    try:
+        import keyring
+
         keyring.set_password(KEYRING_SERVICE, name, value)
         if keyring_get(name) != value:
             return None
@@ -171,12 +184,14 @@ def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Ke
     return key
 
 
-NO_KEY_HELP = (
-    "No Vast.ai API key found, so nothing was sent.",
-    "Store yours once with `%vast set api-key` (it asks without echo and keeps it in the "
-    "system keyring), or set VAST_API_KEY, or put it in ~/.config/vastai/vast_api_key. "
-    "Create a key at https://cloud.vast.ai/manage-keys/.",
-)
+def no_key_error(env: Mapping[str, str] | None = None) -> VastError:
+    """No key anywhere: how to give one, saying where `set api-key` would keep it here."""
+    kept = ("keeps it in the system keyring" if keyring_backend() is not None else
+            f"with no usable keyring here, writes it to {tilde(key_file(env), env)}, readable "
+            "by you only")
+    return VastError("No Vast.ai API key found, so nothing was sent.", [
+        f"Store yours once with `%vast set api-key` (it asks without echo and {kept}), or set "
+        "VAST_API_KEY. Create a key at https://cloud.vast.ai/manage-keys/."], code="no_api_key")
 
 
 def _make_private_dir(folder: Path) -> None:

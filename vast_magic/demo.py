@@ -16,6 +16,8 @@ import argparse
 import os
 import sys
 
+from .wrap import wrap
+
 BANNER = """\
 vast-magic demo: %vast is talking to a local emulator of the Vast.ai 2FA API at {url}
 (your real account is not involved).  The demo key {key_name!r} is in VAST_API_KEY.
@@ -40,7 +42,8 @@ def _examples(sms_id: int, backup: str) -> str:
         ("%vast --help", "everything else"),
     ]
     width = max(len(cmd) for cmd, _ in rows) + 3
-    return "\n".join(f"  {cmd.ljust(width)}{what}" for cmd, what in rows) + "\n"
+    return "\n".join(wrap(f"  {cmd.ljust(width)}{what}", indent=" " * width)
+                     for cmd, what in rows) + "\n"
 
 
 def _app_code_line(emu, path: str, headers, body: bytes, resp) -> str | None:
@@ -79,8 +82,9 @@ def _with_app(emulator_class):
             if method == "POST" and hasattr(resp, "body"):
                 line = _app_code_line(self, path, headers, body, resp)
                 if line:  # printed while the cell waits, before any prompt is drawn
-                    print(f"\n  [demo app] your authenticator app: {line} "
-                          "(a new code every 30 s: demo_totp())", flush=True)
+                    print("\n" + wrap(f"  [demo app] your authenticator app: {line} "
+                                      "(a new code every 30 s: demo_totp())", indent="  "),
+                          flush=True)
             return resp
 
     return DemoEmulator
@@ -90,7 +94,8 @@ def _print_message(message) -> None:
     channel = "email" if message.channel == "email" else "SMS"
     # Runs in the emulator's thread while the cell waits for its answer: no
     # prompt is on the screen then, so a plain print is safe.
-    print(f"\n  [demo inbox] {channel} to {message.to}: {message.text}", flush=True)
+    print("\n" + wrap(f"  [demo inbox] {channel} to {message.to}: {message.text}",
+                      indent="  "), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         config.InteractiveShellApp.extensions = ["vast_magic"]
         config.TerminalIPythonApp.display_banner = True
         config.TerminalInteractiveShell.banner1 = ""
-        config.TerminalInteractiveShell.banner2 = BANNER.format(
+        config.TerminalInteractiveShell.banner2 = wrap(BANNER.format(
             url=emu.url, key_name=args.account, examples=_examples(sms.id, account.backup_codes[0]),
-            fresh=DEMO_KEYS["fresh"], unverified=DEMO_KEYS["unverified"])
+            fresh=DEMO_KEYS["fresh"], unverified=DEMO_KEYS["unverified"]), indent="    ")
         config.HistoryManager.hist_file = ":memory:"  # keep the demo out of your history
         start_ipython(argv=[], config=config,
                       user_ns={"demo_totp": demo_totp, "demo_inbox": demo_inbox, "emu": emu})

@@ -62,7 +62,12 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _global_options() -> argparse.ArgumentParser:
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _global_options(only=tuple(GLOBAL_DEFAULTS)) -> argparse.ArgumentParser:
+    """The global options named in ``only``, as a parent parser."""
     g = argparse.ArgumentParser(add_help=False)
     opts = g.add_argument_group("global options (before or after the command)")
     opts.add_argument("--url", default=argparse.SUPPRESS, metavar="URL",
@@ -75,6 +80,10 @@ def _global_options() -> argparse.ArgumentParser:
                       help="show each HTTP request and its status (key and secrets redacted)")
     opts.add_argument("--api-key", default=argparse.SUPPRESS, metavar="KEY",
                       help="API key for this call (env VAST_API_KEY; better: `%%vast set api-key`)")
+    for action in list(opts._group_actions):  # noqa: SLF001 - argparse has no public removal
+        if action.dest not in only:
+            g._remove_action(action)  # noqa: SLF001
+            opts._group_actions.remove(action)  # noqa: SLF001
     return g
 
 
@@ -100,7 +109,7 @@ def build_parser() -> VastArgumentParser:
                                                       help=short, description=long)
                 branches[path] = _subparsers(node, "subcommand", "SUBCOMMAND", "subcommands")
         leaf = branches[tuple(group)].add_parser(
-            last, parents=[glob], formatter_class=fmt,
+            last, parents=[_global_options(command.globals)], formatter_class=fmt,
             help=command.help.replace("%", "%%"),  # argparse %-formats help strings
             description=command.description, epilog=command.epilog)
         if command.arguments is not None:
@@ -172,17 +181,29 @@ def _leaf_parse(argv: list[str]) -> argparse.Namespace | None:
         path.append(word)
     if len(path) != 2 or node._subparsers is not None:  # noqa: SLF001
         return None
+    taken = node._option_string_actions  # noqa: SLF001
+    if any(w.split("=", 1)[0] in _GLOBAL_FLAGS | _GLOBAL_VALUES
+           and w.split("=", 1)[0] not in taken for w in before):
+        return None  # a global option this command does not take: parse() says so
     ns = node.parse_args(before + argv[i + 2:])
     ns.command, ns.subcommand = path
     return ns
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    """Parse the words of a ``%vast`` line; raises UsageError or HelpShown."""
+    """Parse the words of a ``%vast`` line; raises UsageError or HelpShown (a bare
+    ``%vast`` shows the commands)."""
+    if not argv:
+        parser().print_help()
+        raise HelpShown()
     ns = _leaf_parse(argv) or parser().parse_args(argv)
+    command = getattr(ns, "vast_command", None)
     for name, default in GLOBAL_DEFAULTS.items():
         if not hasattr(ns, name):
             setattr(ns, name, default)
+        elif command is not None and name not in command.globals:
+            raise UsageError(f"{_flag(name)} means nothing for `{command.name}`; see "
+                             f"`{command.name} --help`.")
     return ns
 
 

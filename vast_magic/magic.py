@@ -58,6 +58,7 @@ class VastMagics(Magics):
         super().__init__(shell=shell, **kwargs)
         self._session = None
         self.raw_cell: str | None = None  # the cell being run, as typed (before $var expansion)
+        self.locks: dict = {}  # the locks refusals told of, for status (context.LockMemory)
         if shell is not None:
             shell.events.register("pre_run_cell", self._remember_cell)
             completer = getattr(shell, "Completer", None)

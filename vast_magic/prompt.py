@@ -27,6 +27,11 @@ from .api.challenge import Challenge, bad_code_message, clock, normalize_code
 AskCode = Callable[[Challenge], Optional[str]]
 
 
+class NobodyToAsk(Exception):
+    """The front end turned out to have no input (a kernel without stdin): nobody
+    was asked, so nothing was put off."""
+
+
 def prompt_text(challenge: Challenge) -> str:
     left = challenge.seconds_left()
     state = f"{clock(left)} left" if left else "expired"
@@ -59,13 +64,15 @@ def terminal_asker() -> AskCode:
 def line_asker(read_line: Callable[[str], str], say: Callable[[str], None]) -> AskCode:
     """Ask with a plain line reader (the kernel's input box, or input() under
     ``--simple-prompt``), checking the code here since keystrokes cannot be;
-    None when there is no stdin or the answer is empty."""
+    None when the answer is empty or put off, NobodyToAsk when there is no stdin."""
 
     def ask(challenge: Challenge) -> str | None:
         while True:
             try:
                 text = read_line(prompt_text(challenge))
-            except (StdinNotImplementedError, KeyboardInterrupt, EOFError):
+            except StdinNotImplementedError:
+                raise NobodyToAsk() from None
+            except (KeyboardInterrupt, EOFError):
                 return None
             if not text.strip():
                 return None

@@ -54,10 +54,12 @@ COLUMNS = ("id", "type", "label", "primary", "phone", "failures", "lock", "last 
 class StatusView:
     """``%vast tfa status``: a table as text in a terminal, HTML in Jupyter."""
 
-    def __init__(self, data: dict, now: float | None = None, sending: str = ""):
+    def __init__(self, data: dict, now: float | None = None, sending: str = "",
+                 locks: list[tuple[str, float]] = ()):
         self.data = data
         self.now = time.time() if now is None else now
         self.sending = sending  # which key the magic sends, and from where (never the key)
+        self.locks = locks  # (what, until): locks seen in this session that have no row
 
     def rows(self) -> list[tuple[str, ...]]:
         rows = []
@@ -79,6 +81,8 @@ class StatusView:
         lines = [f"2FA is {'on' if d.get('tfa_enabled') else 'off'}; "
                  f"{len(d.get('methods') or [])} method(s); "
                  f"{_text(d.get('backup_codes_remaining', 0))} backup code(s) left."]
+        lines += [f"{what[0].upper()}{what[1:]} is locked ({format_duration(until - self.now)} "
+                  "left, as a refusal in this session said)." for what, until in self.locks]
         if d.get("new_method_authorized"):
             lines.append("A new method may be added now (the 30-minute window is open).")
         if self.sending:

@@ -56,8 +56,11 @@ class VastError(Exception):
         return "\n".join(self.lines())
 
     def _render_traceback_(self) -> list[str]:
-        # IPython shows these lines in place of a traceback.
-        return ["VastError: " + self.message, *("  " + h for h in self.hints)]
+        # IPython shows these lines in place of a traceback, wrapped for the screen.
+        from ..wrap import wrap  # display only: the API layer itself never wraps
+
+        return [wrap(line, indent="  ") for line in
+                ["VastError: " + self.message, *("  " + h for h in self.hints)]]
 
 
 class TransportError(VastError):
@@ -166,20 +169,25 @@ def lock_sentence(locked_until, now: float) -> str:
     return f"It stays locked for {format_duration(left)} more."
 
 
+def attempts_left(server_words: str) -> int | None:
+    """The attempts left as the server counts them ("4 attempt(s) left"), if it says."""
+    found = re.search(r"(\d{1,4}) attempts?(?:\(s\))? left", server_words, re.IGNORECASE)
+    return int(found.group(1)) if found else None
+
+
 def _attempts_sentence(fail_count: int | None, method: str | None, server_words: str) -> str:
-    """Failures so far and, where the limit is documented (SMS, TOTP), how many remain."""
+    """One form for every method: failures so far and how many remain, by the
+    server's count when it gives one, else by the documented limit (SMS, TOTP)."""
     if fail_count is None:
         return "The code was wrong."
-    limit = FAIL_LIMITS.get(method or "")
     plural = "s" if fail_count != 1 else ""
-    if limit:
+    left = attempts_left(server_words)
+    limit = FAIL_LIMITS.get(method or "")
+    if left is None and limit:
         left = max(0, limit - fail_count)
-        return (f"Wrong code: {fail_count} failed attempt{plural} of {limit}; "
-                f"{left} left before {method_words(method)} locks for {LOCK_MINUTES} minutes.")
-    # No documented limit (email, or a method id of unknown type): the server's words.
-    said = f" (the server says: {server_words})" if server_words else ""
-    return (f"Wrong code: {fail_count} failed attempt{plural} so far{said}; too many lock "
-            f"this method for {LOCK_MINUTES} minutes.")
+    locks = f"{method_words(method)} locks for {LOCK_MINUTES} minutes"
+    rest = f"{left} left before {locks}" if left is not None else f"too many and {locks}"
+    return f"Wrong code ({fail_count} failed attempt{plural}; {rest})."
 
 
 #: What happened, for the error codes whose words depend on nothing but the

@@ -30,7 +30,7 @@ def flow(kind: str) -> twostep.Flow:
                         advise=advise)
 
 
-def advise(exc) -> list[str]:
+def advise(exc, client=None) -> list[str]:
     if exc.code == "authorization_required":
         return ["Open the 30-minute window with `%vast tfa auth-new`, then activate again "
                 "with the same code source (the setup is kept)."]
@@ -85,7 +85,7 @@ def run(ctx, opts):
     if opts.secret is None and pending is None:
         other = "sms" if kind == "totp" else "totp"
         if opts.method_type is None or ctx.pending.get(KINDS[other]) is None:
-            raise UsageError(f"Nothing to activate: start with `%vast tfa totp-setup` (an "
+            raise UsageError("Nothing to activate: start with `%vast tfa totp-setup` (an "
                              "authenticator app) or `%vast tfa send-sms -p PHONE`, or give "
                              "--secret (no request was sent).")
         raise UsageError(f"No {kind} setup is pending (an {other} one is): leave out -t, or "

@@ -69,7 +69,7 @@ FLOW = twostep.Flow(
           "`%vast tfa status` shows whether the 30-minute window is open; check your "
           "email/SMS before asking for another code.",
     how_to_start=" (add -t sms, -t totp or --method-id ID to choose how)",
-    advise=lambda exc: verify.advice(exc, NAME))
+    advise=lambda exc, client: verify.advice(exc, NAME, client))
 
 
 def next_steps(now: float | None = None) -> list[str]:
@@ -146,7 +146,7 @@ def _with_backup_code(ctx, client, backup_code: str):
         raise VastError("The backup code is empty.", ["Backup codes look like ABCD-EFGH-IJKL."],
                         code="usage")
     data = twostep.step_one(FLOW, lambda: tfa.authorize_new_method(client, {"backup_code": code}),
-                            spends="the backup code may be used up")
+                            spends="the backup code may be used up", client=client)
     return ctx.show(Result(data, ["Backup code accepted (it cannot be used again)."]
                            + next_steps()))
 
@@ -172,7 +172,7 @@ def _start(client, method_type: str | None, method_id: int | None) -> Challenge:
     known = method if method in METHOD_TYPES else None
     data = twostep.step_one(
         FLOW, lambda: tfa.authorize_new_method(client, body, method=known, method_id=method_id),
-        spends="a code may arrive, but without its secret it cannot be used")
+        spends="a code may arrive, but without its secret it cannot be used", client=client)
     return Challenge(secret=tfa.secret_of(data), method=method, method_id=method_id,
                      url=client.url, key_id=fingerprint(client.api_key),
                      asked=method_type or ("id" if method_id is not None else "email"))

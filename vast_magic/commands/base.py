@@ -12,8 +12,9 @@ class Command:
     """One ``%vast`` command, as the registry lists it.
 
     ``arguments(parser)`` declares the command's own options on its parser
-    (the global options are added for it); ``run(ctx, opts)`` does the work
-    with a :class:`~vast_magic.context.Context` and returns the cell's value.
+    (the global options named in ``globals`` are added for it: those that mean
+    something for it); ``run(ctx, opts)`` does the work with a
+    :class:`~vast_magic.context.Context` and returns the cell's value.
     """
 
     words: tuple[str, ...]
@@ -22,6 +23,7 @@ class Command:
     description: str
     arguments: Callable[[argparse.ArgumentParser], None] | None = None
     epilog: str | None = None
+    globals: tuple[str, ...] = ("url", "retry", "raw", "explain", "api_key")
 
     @property
     def name(self) -> str:

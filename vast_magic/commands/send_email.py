@@ -25,7 +25,8 @@ def run(ctx, opts):
         data = tfa.send_email(client)
     except VastError as exc:
         sent = isinstance(exc, TransportError) and exc.may_have_acted
-        raise exc.advise(*([SENT] if sent else verify.advice(exc, "%vast tfa login"))) from None
+        hints = [SENT] if sent else verify.advice(exc, "%vast tfa login", client)
+        raise exc.advise(*hints) from None
     challenge = Challenge(secret=tfa.secret_of(data), method="email", purpose="verify",
                           url=client.url, key_id=fingerprint(client.api_key), asked="email")
     ctx.pending.keep(challenge)

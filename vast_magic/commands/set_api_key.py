@@ -38,7 +38,7 @@ def run(ctx, opts):
 
 
 COMMAND = Command(
-    ("set", "api-key"), run, arguments=arguments,
+    ("set", "api-key"), run, arguments=arguments, globals=("raw",),  # it sends nothing
     help="store your API key in the system keyring",
     description="Store your Vast.ai API key in the system keyring (or, with no usable "
                 "keyring, in ~/.config/vastai/vast_api_key with mode 0600).  With no "

@@ -10,7 +10,10 @@ from .base import Command
 
 def run(ctx, opts):
     data = tfa.status(ctx.client())
-    return RawAnswer(data) if opts.raw else StatusView(data, sending=sending(ctx.key))
+    if opts.raw:
+        return RawAnswer(data)
+    locks = ctx.locks.unshown(ctx.where, data.get("methods") or [])
+    return StatusView(data, sending=sending(ctx.key), locks=locks)
 
 
 def sending(key) -> str:

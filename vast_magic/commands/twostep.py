@@ -20,6 +20,7 @@ from ..api.errors import ChallengeGone, Locked, TransportError, VastError, Wrong
 from ..constants import CODE_LIFE_MINUTES, LOCK_MINUTES, PENDING
 from ..context import check_url
 from ..credentials import fingerprint
+from ..prompt import NobodyToAsk
 
 #: finish(client, challenge_secret, code, method) -> Result
 Finish = Callable[..., object]
@@ -33,7 +34,7 @@ class Flow:
     command: str            # "%vast tfa auth-new": start (again) with it
     acted: str              # what to check when a request may have acted unanswered
     how_to_start: str = ""  # " (add -t sms ... to choose how)", after "Start with `command`"
-    advise: Callable[[VastError], list[str]] = lambda exc: []  # the command's own hints
+    advise: Callable[..., list[str]] = lambda exc, client: []  # the command's own hints
     finish_with: str = ""   # the line that finishes it (default: command + " --code CODE")
 
     @property
@@ -57,11 +58,11 @@ class Flow:
                 f"({life}; the secret is kept in {self.variable})")
 
 
-def step_one(flow: Flow, send: Callable[[], dict], *, spends: str) -> dict:
+def step_one(flow: Flow, send: Callable[[], dict], *, spends: str, client) -> dict:
     """Send step 1; a refusal or Ctrl-C gets this flow's next steps.
 
     ``spends`` says what an unanswered step 1 may have cost ("a code may
-    arrive, but ...").
+    arrive, but ..."); ``client`` sent it (advice may look up the account).
     """
     try:
         return send()
@@ -70,7 +71,7 @@ def step_one(flow: Flow, send: Callable[[], dict], *, spends: str) -> dict:
                         [f"If the request reached the server, {spends}. Start again: "
                          f"{flow.command}"], code="interrupted") from None
     except VastError as exc:
-        raise _advised(exc, flow, step=1) from None
+        raise _advised(exc, flow, client, step=1) from None
 
 
 def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client, *,
@@ -81,11 +82,14 @@ def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client
     ctx.pending.keep(challenge)
     ctx.say(started)
     asker = ctx.code_asker()
-    if asker is None:
-        ctx.say(flow.finish_later_hint(challenge))
-        return None
     while True:
-        code = asker(challenge)
+        try:
+            code = asker(challenge) if asker else None
+        except NobodyToAsk:
+            asker = None
+        if asker is None:  # nobody was asked: no "no code entered"
+            ctx.say(flow.finish_later_hint(challenge))
+            return None
         if code is None:
             ctx.say(f"No code entered; the {flow.noun} is still pending.\n"
                     + flow.finish_later_hint(challenge))
@@ -142,7 +146,7 @@ def _step_two(ctx, flow: Flow, challenge: Challenge, finish: Finish, client, cod
                                                                       challenge.secret)
         if dropped:
             exc.message += f" The pending {flow.noun} was cleared."
-        raise _advised(exc, flow, step=2) from None
+        raise _advised(exc, flow, client, step=2) from None
     ctx.pending.drop(flow.purpose, challenge.secret)
     return result
 
@@ -162,7 +166,7 @@ def _server_of(ctx, flow: Flow, pending: Challenge) -> str:
     return ctx.server_url()
 
 
-def _advised(exc: VastError, flow: Flow, *, step: int) -> VastError:
+def _advised(exc: VastError, flow: Flow, client, *, step: int) -> VastError:
     """The error with this flow's next steps, then the command's own."""
     if isinstance(exc, WrongCode) and not exc.locked():
         kept = f"The pending {flow.noun} is kept. " if step == 2 else ""  # step 1: none yet
@@ -178,4 +182,4 @@ def _advised(exc: VastError, flow: Flow, *, step: int) -> VastError:
         exc.advise(f"Finish with `{flow.finish_line}` (the pending secret is used).")
     elif isinstance(exc, TransportError) and exc.may_have_acted:
         exc.advise(flow.acted)
-    return exc.advise(*flow.advise(exc))
+    return exc.advise(*flow.advise(exc, client))

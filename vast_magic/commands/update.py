@@ -37,11 +37,12 @@ def run(ctx, opts):
     if opts.label is None and opts.set_primary is None:
         raise UsageError("Nothing to change (no request was sent): give -l LABEL and/or "
                          "-p/--set-primary [true|false].")
+    client = ctx.client()
     try:
-        data = tfa.update(ctx.client(), opts.method_id, label=opts.label,
+        data = tfa.update(client, opts.method_id, label=opts.label,
                           is_primary=opts.set_primary)
     except VastError as exc:
-        raise exc.advise(*verify.advice(exc, "%vast tfa update")) from None
+        raise exc.advise(*verify.advice(exc, "%vast tfa update", client)) from None
     if opts.raw:
         return RawAnswer(data)
     changes = []

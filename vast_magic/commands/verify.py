@@ -16,11 +16,11 @@ from ..api.challenge import Challenge, bad_code_message, normalize_code
 from ..api.errors import Locked, Refusal, VastError, WrongCode
 from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES
 from ..credentials import fingerprint
+from ..prompt import NobodyToAsk
 from . import options, twostep
 
 _SMS_TROUBLE = ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap")
 STATUS_HINT = "`%vast tfa status` lists your methods and their ids."
-_OTHER_WAY = "Verify another way: `-t email`, `-t totp` or `--backup-code CODE`"
 
 
 def lookup_methods(client) -> dict | None:
@@ -32,16 +32,25 @@ def lookup_methods(client) -> dict | None:
     yet (where the server emails the code whatever was asked) is told so. The
     request is safe; any trouble with it is left for step 1 to report.
     """
+    account = lookup_account(client)
+    return None if account is None else account[0]
+
+
+def lookup_account(client) -> tuple[dict, int | None] | None:
+    """The account's methods ({id: kind}) and its backup codes left (None if not
+    said), or None if they cannot be told."""
     try:  # one attempt: step 1 reports (and retries) any trouble with the server
-        methods = tfa.status(client, attempts=1).get("methods")
+        answer = tfa.status(client, attempts=1)
     except VastError:
         return None
+    methods = answer.get("methods")
     if not isinstance(methods, list):
         return None
     kinds = {m["id"]: m["method"] for m in methods if _readable(m)}
     if methods and not kinds:
         return None  # methods we cannot read: tell nothing rather than "none"
-    return kinds
+    left = answer.get("backup_codes_remaining")
+    return kinds, left if type(left) is int else None
 
 
 def _readable(method) -> bool:
@@ -50,42 +59,78 @@ def _readable(method) -> bool:
             and method.get("method") in METHOD_TYPES)
 
 
-def other_ways(method: str | None) -> str:
-    """The ways to verify that do not use the method in trouble."""
-    ways = [f"`-t {kind}`" for kind in ("email", "totp", "sms") if kind != method]
-    return ("Meanwhile you can verify another way: " + ", ".join(ways)
-            + ", `--method-id ID` (ids from `%vast tfa status`) or `--backup-code CODE`.")
+def ways(account: tuple[dict, int | None], *, avoid=(), avoid_id=None,
+         backup: bool = True) -> list[str]:
+    """The options that verify with what the account has, except the kinds in
+    ``avoid`` and the method ``avoid_id``; a kind with several methods is chosen
+    by id."""
+    kinds, left = account
+    found = [] if "email" in avoid else ["`-t email`"]
+    for kind in ("totp", "sms"):
+        ids = sorted(i for i, k in kinds.items() if k == kind)
+        usable = [i for i in ids if i != avoid_id and kind not in avoid]
+        if len(ids) == 1 and usable:
+            found.append(f"`-t {kind}`")
+        else:
+            found += [f"`--method-id {i}` ({kind})" for i in usable]
+    if backup and left != 0:
+        found.append("`--backup-code CODE`")
+    return found
 
 
-def advice(exc: VastError, command: str) -> list[str]:
+def other_ways(exc: Refusal, client, *, avoid=(), backup: bool = True,
+               lead: str = "Meanwhile you can verify another way") -> str:
+    """A sentence offering the ways the account has besides the one in trouble."""
+    try:  # Ctrl-C here only gives up the lookup; the refusal is still shown
+        account = lookup_account(client) if client is not None else None
+    except KeyboardInterrupt:
+        account = None
+    if account is None:
+        return (f"{lead} if your account has one (it could not be looked up): "
+                f"{STATUS_HINT}")
+    if not avoid and exc.method_id is None and exc.method:
+        avoid = (exc.method,)
+    found = ways(account, avoid=avoid, avoid_id=exc.method_id, backup=backup)
+    if not found:
+        return "Your account has no other way to verify."
+    return f"{lead}: {_either(found)}."
+
+
+def _either(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def advice(exc: VastError, command: str, client=None) -> list[str]:
     """Next steps for a refusal about the method verified with; ``command``
-    starts the verification again."""
+    starts the verification again; with ``client``, the other ways are the ones
+    the account has."""
     if not isinstance(exc, Refusal):
         return []
     code = exc.code
     if isinstance(exc, Locked) or (isinstance(exc, WrongCode) and exc.locked()):
-        return [other_ways(exc.method)]
+        return [other_ways(exc, client)]
     if code == "not_found" and exc.method_id is not None:
         return [STATUS_HINT]
     if code == "not_found" and exc.method in ("sms", "totp"):
         return ["`%vast tfa status` lists the methods you have; "
                 f"`{command}` (email) works for every verified account."]
     if code == "email_not_verified":
-        return ["Verify it in the Vast.ai console (Account settings), then start again. "
-                "Meanwhile an authenticator app (`-t totp`) or a backup code "
-                "(`--backup-code CODE`) still work."]
+        return ["Verify it in the Vast.ai console (Account settings), then start again.",
+                other_ways(exc, client, avoid=("email", "sms"),
+                           lead="Meanwhile, what sends nothing still works")]
     if code == "invalid_backup_code":
-        return [f"Check it for typos, use another one, or verify with a code: `{command} -t "
-                "totp` (or -t sms, or email)."]
+        return ["Check it for typos or use another one.",
+                other_ways(exc, client, backup=False,
+                           lead=f"Or start again with a code, `{command}` adding")]
     if code == "invalid_tfa_method":
         return ["Use -t email, -t sms or -t totp."]
     if code in _SMS_TROUBLE:
-        return ["Wait a while, or verify without SMS: `-t email`, `-t totp` or "
-                "`--backup-code CODE`."]
+        return ["Wait a while.", other_ways(exc, client, avoid=("sms",))]
     if code in ("twilio_error", "sms_blocked_number"):
-        return [_OTHER_WAY + "."]
+        return [other_ways(exc, client, avoid=("sms",), lead="Verify another way")]
     if code == "sms_fraud_detected":
-        return [_OTHER_WAY + "; contact Vast.ai support to restore SMS."]
+        return [other_ways(exc, client, avoid=("sms",), lead="Verify another way"),
+                "Contact Vast.ai support to restore SMS."]
     if code == "bad_request" and "method_id" in exc.server_words:
         return ["`%vast tfa status` lists your methods; choose one with --method-id ID."]
     return []
@@ -132,7 +177,8 @@ def flow(command: str, advise: Callable[[VastError], list[str]] = lambda exc: []
         acted="The server may have acted on it (sent you a code, or accepted the one you "
               "sent): `%vast tfa status` shows your methods; check your email/SMS before "
               "asking for another code.",
-        advise=lambda exc: advice(exc, command) + _missing_secret(exc, command) + advise(exc))
+        advise=lambda exc, client: (advice(exc, command, client) + _missing_secret(exc, command)
+                                    + advise(exc)))
 
 
 def _missing_secret(exc: VastError, command: str) -> list[str]:
@@ -168,7 +214,7 @@ def verified(ctx, opts, flow: twostep.Flow, act: Act) -> dict | None:
                              "like ABCD-EFGH-IJKL.")
         client = ctx.client()
         return twostep.step_one(flow, lambda: act(client, {"backup_code": code}),
-                                spends="the backup code may have been used")
+                                spends="the backup code may have been used", client=client)
     pending = _fitting(ctx.pending.get("verify"), opts)
     if opts.code is not None or opts.secret is not None:
         if opts.secret is not None or pending is not None:
@@ -245,7 +291,8 @@ def _code_alone(ctx, opts, flow: twostep.Flow, act: Act):
     return twostep.step_one(
         _again(flow, opts),
         lambda: act(client, _fields(code, None, opts.method_type, opts.method_id),
-                    method=opts.method_type, method_id=opts.method_id), spends=_SPENT)
+                    method=opts.method_type, method_id=opts.method_id), spends=_SPENT,
+        client=client)
 
 
 def _kind_of(client, method_id: int) -> str | None:
@@ -262,9 +309,10 @@ def _send_code(client, flow: twostep.Flow, kind: str, method_id: int | None) -> 
     """Step 1: text or email a code; the challenge to keep."""
     if kind == "sms":
         data = twostep.step_one(flow, lambda: tfa.send_sms(client, method_id=method_id),
-                                spends=_SENT)
+                                spends=_SENT, client=client)
     else:
-        data = twostep.step_one(flow, lambda: tfa.send_email(client), spends=_SENT)
+        data = twostep.step_one(flow, lambda: tfa.send_email(client), spends=_SENT,
+                                client=client)
     return Challenge(secret=tfa.secret_of(data), method=kind, method_id=method_id,
                      url=client.url, key_id=fingerprint(client.api_key), asked=kind,
                      purpose="verify")
@@ -275,20 +323,25 @@ def _ask_app(ctx, opts, flow: twostep.Flow, act: Act, client, kind: str | None):
     sent first."""
     again = _again(flow, opts)
     asker = ctx.code_asker()
-    if asker is None:
-        raise UsageError("Nobody can be asked for the code here, so nothing was sent: give "
-                         f"the one your authenticator app shows, `{again.finish_line}`.")
     shown = Challenge(secret="", method=kind or f"method {opts.method_id}",
                       method_id=opts.method_id, purpose="verify")
     while True:
-        code = asker(shown)
+        try:
+            code = asker(shown) if asker else None
+        except NobodyToAsk:
+            asker = None
+        if asker is None:
+            raise UsageError("Nobody can be asked for the code here, so nothing was sent: "
+                             f"give the one your authenticator app shows, "
+                             f"`{again.finish_line}`.")
         if code is None:
             ctx.say(f"No code entered, so nothing was sent. Later: {again.finish_line}")
             return None
         try:
             return twostep.step_one(
                 again, lambda: act(client, _fields(code, None, kind, opts.method_id),
-                                   method=kind, method_id=opts.method_id), spends=_SPENT)
+                                   method=kind, method_id=opts.method_id), spends=_SPENT,
+                client=client)
         except WrongCode as exc:
             if exc.locked():
                 raise
