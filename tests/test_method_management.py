@@ -101,6 +101,14 @@ def test_regen_codes_to_a_file_0600(vast, tmp_path):
     assert not any(c in ran.text for c in codes)
 
 
+def test_regen_codes_answer_without_codes_is_a_message(vast):
+    vast.emu.fail_next(1, status=200, content_type="application/json",
+                       body='{"msg": "success"}')
+    ran = vast.run(f"%vast tfa regen-codes -t totp -c {totp_code(vast)} --yes")
+    assert_clean_failure(ran, "sent no backup codes back")
+    assert "Internal error" not in ran.text
+
+
 def test_regen_codes_with_nobody_to_show_keeps_them_hidden(vast):
     ran = vast.run("%vast tfa regen-codes -bc DEMO-CODE-0001 --yes")
     assert ran.success, ran.text

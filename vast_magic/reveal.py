@@ -65,6 +65,12 @@ def write_codes(target: Path, codes: list[str]) -> None:
         out.write("\n".join(codes) + "\n")
 
 
+def codes_in(data: dict) -> list[str]:
+    """The backup codes of an answer as strings ([] when it has none)."""
+    codes = data.get("backup_codes")
+    return [str(c) for c in codes] if isinstance(codes, list) else []
+
+
 def hand_over_codes(ctx, codes: list[str], target: Path | None) -> None:
     """New backup codes: to the file, or shown once to the person, or kept hidden."""
     if target is not None:

@@ -72,9 +72,9 @@ def done(ctx, result: Result, target):
     if ctx.opts.raw:
         return ctx.show(result)
     ctx.say("\n".join(result.lines))
-    codes = result.data.get("backup_codes")
-    if isinstance(codes, list) and codes:
-        reveal.hand_over_codes(ctx, [str(c) for c in codes], target)
+    codes = reveal.codes_in(result.data)
+    if codes:
+        reveal.hand_over_codes(ctx, codes, target)
     return None
 
 

@@ -32,7 +32,7 @@ def run(ctx, opts):
     if data is None or opts.raw:
         return None if data is None else RawAnswer(data)
     ctx.say("New backup codes issued; the old ones no longer work.")
-    reveal.hand_over_codes(ctx, [str(c) for c in data["backup_codes"]], target)
+    reveal.hand_over_codes(ctx, reveal.codes_in(data), target)  # tfa checked there are some
     return None
 
 
