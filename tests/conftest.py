@@ -14,7 +14,8 @@ pytest_plugins = ["vast_magic.emulator.pytest_plugin"]
 
 @pytest.fixture(autouse=True)
 def refuse_connections_beyond_loopback(monkeypatch):
-    """Tests talk to 127.0.0.1 only: a connection anywhere else fails the test."""
+    """Tests talk to 127.0.0.1 only: a connection anywhere else, or a name lookup
+    (which would ask a DNS server), fails the test."""
     import ipaddress
     import socket
 
@@ -32,6 +33,19 @@ def refuse_connections_beyond_loopback(monkeypatch):
         return real_connect(sock, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):  # a name lookup would ask a DNS server
+        name = host.decode() if isinstance(host, bytes) else host
+        try:
+            ipaddress.ip_address((name or "").strip("[]"))
+        except ValueError:
+            if name not in (None, "localhost"):
+                raise AssertionError(f"a test tried to look up {name}: tests stay on "
+                                     "127.0.0.1") from None
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture

@@ -187,7 +187,7 @@ def test_server_refusals_have_their_own_messages(vast):
                          "no 2FA method with id 999999", "%vast tfa status")
     assert_clean_failure(vast.run("%vast tfa auth-new -bc AAAA-BBBB-CCCC"), "backup code")
     assert_clean_failure(vast.run("%vast tfa auth-new --api-key wrong-key"),
-                         "did not accept your API key", "%vast set api-key")
+                         "did not accept your API key", "--api-key comes before every other key")
     assert_clean_failure(vast.run(f"%vast tfa auth-new --api-key {DEMO_KEYS['unverified']}"),
                          "email address is not verified")
     fresh = DEMO_KEYS["fresh"]

@@ -291,3 +291,33 @@ def test_set_api_key_says_when_vast_api_key_wins(ip, memory_keyring, monkeypatch
     assert ran.success, ran.text
     assert "Stored" in ran.out and "VAST_API_KEY" in ran.out and "comes first" in ran.out
     assert "other-key" not in ran.text and "new-key" not in ran.out
+
+
+@pytest.mark.parametrize("where, words", [
+    ("flag", ["--api-key comes before every other key", "leave it out",
+              "the next line sends your API key from the keyring"]),
+    ("env", ["VAST_API_KEY is set", "would change nothing", "%env VAST_API_KEY=",
+             "the next line sends your API key from the keyring"]),
+    ("keyring", ["Store the right one with `%vast set api-key`",
+                 "replaces your API key from the keyring", "the next line sends it"]),
+])
+def test_a_refused_key_says_which_key_the_next_line_sends(vast, memory_keyring, monkeypatch,
+                                                          where, words):
+    """Storing a key changes nothing while --api-key or VAST_API_KEY comes first: the
+    message after a refusal says so, and which key would be sent instead."""
+    memory_keyring.store[("vast.ai", "api_key")] = "wrong-stored-key"
+    monkeypatch.delenv("VAST_API_KEY")
+    line = "%vast tfa status"
+    if where == "flag":
+        line = "%vast tfa status --api-key wrong-flag-key"
+    elif where == "env":
+        monkeypatch.setenv("VAST_API_KEY", "wrong-env-key")
+    ran = vast.run(line)
+    assert_clean_failure(ran, "did not accept your API key", *words)
+    assert "wrong-" not in ran.text.replace("wrong-flag-key", "")  # no stored/env key shown
+
+
+def test_a_refused_key_with_nothing_behind_it_says_to_store_one(vast, monkeypatch):
+    monkeypatch.setenv("VAST_API_KEY", "wrong-env-key")
+    ran = vast.run("%vast tfa status")
+    assert_clean_failure(ran, "VAST_API_KEY is set", "then store yours with `%vast set api-key`")

@@ -9,6 +9,7 @@ gets its hint here, in ``%vast`` words.
 from __future__ import annotations
 
 from .api.errors import BadAnswer, BadKey, Refusal, TransportError, VastError
+from .credentials import Key, refused_key_hint
 
 EXPLAIN = "Run it again with --explain to see the exchange."
 CHECK_URL = "Check --url: it should be the Vast.ai console address."
@@ -38,7 +39,11 @@ REFUSALS["challenge_creation_failed"] = REFUSALS["service_unavailable"]
 TRANSPORT = {
     "connection_refused": "Check the address (--url, VAST_URL or %config VastMagics.url) and "
                           "your network.",
-    "timeout": "Try again later, or allow longer: %config VastMagics.timeout = 60",
+    "host_not_found": "Check the address for typos (--url, VAST_URL or %config VastMagics.url) "
+                      "and that this machine can look up names (network, DNS).",
+    "connect_timeout": "Check your network, a firewall or the proxy settings, then try again.",
+    "timeout": "The server may be overloaded or down, and waiting longer rarely helps: try "
+               "again in a few minutes (--retry 1 gives up after one attempt).",
     "tls_error": "Check the address; behind a company proxy, point REQUESTS_CA_BUNDLE at its "
                  "certificate.",
     "proxy_error": "Check the proxy settings, or set NO_PROXY for this host.",
@@ -49,8 +54,9 @@ MAY_HAVE_ACTED = ("The server may have acted on it before the connection failed:
                   "(`%vast tfa status`, your email or SMS) before you repeat it.")
 
 
-def generic(exc: VastError) -> list[str]:
-    """The next step for an error, from its type and code alone."""
+def generic(exc: VastError, key: Key | None = None) -> list[str]:
+    """The next step for an error, from its type and code (and for a refused key,
+    where ``key``, the one sent, came from)."""
     if isinstance(exc, TransportError):
         if exc.may_have_acted:
             return [MAY_HAVE_ACTED]
@@ -58,10 +64,9 @@ def generic(exc: VastError) -> list[str]:
     if isinstance(exc, BadAnswer):
         return [_bad_answer_hint(exc.status)]
     if isinstance(exc, BadKey):
-        if "session" in exc.message:
-            return ["Log in again, or remove it so your API key is used."]
-        return ["Check it, or store the right one with `%vast set api-key` (or pass --api-key "
-                "/ set VAST_API_KEY)."]
+        if key is not None:
+            return [refused_key_hint(key)]
+        return ["Check it, or store the right one with `%vast set api-key`."]
     if isinstance(exc, Refusal):
         return [REFUSALS.get(exc.code or "", EXPLAIN)]
     return []

@@ -17,7 +17,7 @@ from typing import Callable
 
 from IPython.core.error import UsageError
 
-from . import advice, credentials, grammar, prompt
+from . import advice, credentials, grammar, prompt, waiting
 from .wrap import wrap
 from .api.challenge import Challenge
 from .api.client import Client, redact
@@ -194,13 +194,15 @@ class Context:
         url = url or self.server_url()
         self.where = (url, credentials.fingerprint(key.value))
         out = sys.stderr if opts.raw else sys.stdout
+        host = _host(url) or url
         return Client(self._session(), url, key.value,
                       attempts=opts.retry or self.settings.retry,
                       timeout=self.settings.timeout,
                       retry_after_cap=self.settings.retry_after_cap,
                       line_deadline=self.settings.deadline, key_source=key.source,
                       explain=(lambda text: print(text, file=out)) if opts.explain else None,
-                      notice=lambda text: print(wrap(text), file=sys.stderr, flush=True))
+                      notice=lambda text: print(wrap(text), file=sys.stderr, flush=True),
+                      waiting=waiting.for_shell(self.shell, host, sys.stderr))
 
 
 def check_url(url: str, where: str) -> None:
@@ -294,7 +296,7 @@ def _run(magics, line: str, settings: Settings):
 
             exc.advise(*session_required_hints(ctx))
         if not exc.hints:
-            exc.advise(*advice.generic(exc))
+            exc.advise(*advice.generic(exc, ctx.key))
         if opts.raw and exc.data is not None:
             print(json.dumps(redact(exc.data)))
         raise

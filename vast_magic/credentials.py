@@ -306,6 +306,37 @@ def describe(key: Key | None, env: Mapping[str, str] | None = None) -> str:
     return f"{kind} from {tilde(key.source, env)}"
 
 
+def _first_after(source: str, env: Mapping[str, str] | None) -> Key | None:
+    """The key that would be sent if the one from ``source`` were not there."""
+    passed = False
+    for where, value in _candidates(None, os.environ if env is None else env):
+        if where == source:
+            passed = True
+        elif passed and clean(value):
+            return Key(clean(value), where)
+    return None
+
+
+def refused_key_hint(key: Key, env: Mapping[str, str] | None = None) -> str:
+    """After the server refused ``key``: how to fix it, and which key the next
+    line sends and why (storing a key changes nothing while another comes first)."""
+    if is_session(key.source, env):
+        return ("Log in again (`%vast tfa login`), or `%vast tfa logout` so that your API "
+                "key is sent.")
+    stored = "`%vast set api-key`"
+    if key.source in ("--api-key", ENV_SOURCE):
+        after = _first_after(key.source, env)
+        then = (f"the next line sends {describe(after, env)}" if after else
+                f"then store yours with {stored}")
+        if key.source == "--api-key":
+            return f"--api-key comes before every other key: check it, or leave it out ({then})."
+        return ("VAST_API_KEY is set in this environment and comes before any stored key, so "
+                f"{stored} alone would change nothing: correct it, or unset it "
+                f"(`%env VAST_API_KEY=`; {then}).")
+    return (f"Store the right one with {stored}: it replaces {describe(key, env)}, and the "
+            "next line sends it.")
+
+
 def store_session(value: str, env: Mapping[str, str] | None = None) -> Path:
     """Keep a 2FA session key where the CLI reads it, readable by the owner only (0600)."""
     return _write_private(session_file(env), value)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import email.utils
 import json
+import socket
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Callable
 
@@ -95,6 +97,8 @@ class Outcome:
     problem: str | None = None
     response: object = None   # the requests.Response of an answer
     budget: float = 0.0       # the seconds the attempt had
+    tries: int = 1            # attempts made, this one included
+    spent: float = 0.0        # seconds from the first attempt to the end of this one
 
     @property
     def app_code(self) -> str | None:
@@ -109,7 +113,7 @@ def should_retry(outcome: Outcome, *, unsafe: bool) -> bool:
     server cannot have acted — no connection was made, or a gateway answered
     503 (or a rate limiter 429) before reaching the service.
     """
-    if outcome.kind in ("refused", "connect_timeout"):
+    if outcome.kind in ("refused", "unknown_host", "connect_timeout"):
         return True
     if outcome.kind in ("lost", "cut", "read_timeout"):
         return not unsafe
@@ -144,22 +148,24 @@ def parse_retry_after(headers) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _refused(exc: BaseException) -> bool:
-    """Did the connection fail before anything was sent (refused, no route)?"""
+def _not_sent(exc: BaseException) -> str | None:
+    """Why the connection failed before anything was sent: "unknown_host" (the
+    name does not resolve), "refused" (refused, no route), or None (it was made)."""
     seen = set()
     stack = [exc]
+    found = None
     while stack:
         e = stack.pop()
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
-        if isinstance(e, ConnectionRefusedError):
-            return True
-        if type(e).__name__ in ("NewConnectionError", "NameResolutionError"):
-            return True
+        if type(e).__name__ == "NameResolutionError" or isinstance(e, socket.gaierror):
+            return "unknown_host"
+        if isinstance(e, ConnectionRefusedError) or type(e).__name__ == "NewConnectionError":
+            found = "refused"  # a NewConnectionError may wrap the name error: look on
         stack.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
         stack.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
-    return False
+    return found
 
 
 def outcome_of_exception(exc: Exception, url: str) -> Outcome:
@@ -181,7 +187,7 @@ def outcome_of_exception(exc: Exception, url: str) -> Outcome:
     if isinstance(exc, (rex.ChunkedEncodingError, rex.ContentDecodingError)):
         return Outcome("cut")
     if isinstance(exc, rex.ConnectionError):
-        return Outcome("refused" if _refused(exc) else "lost")
+        return Outcome(_not_sent(exc) or "lost")
     if isinstance(exc, (rex.InvalidURL, rex.InvalidSchema, rex.MissingSchema)):
         raise TransportError(f"The server address {url!r} is not a valid URL "
                              f"({type(exc).__name__}).", code="bad_url")
@@ -190,11 +196,35 @@ def outcome_of_exception(exc: Exception, url: str) -> Outcome:
 
 
 _EXPLAIN_FAILURE = {"connect_timeout": "← no connection (timed out)",
-                    "refused": "← connection refused", "lost": "← connection lost",
+                    "refused": "← connection refused",
+                    "unknown_host": "← host name not found (DNS)", "lost": "← connection lost",
                     "cut": "← the answer broke off"}
-_WHY_RETRY = {"refused": "The connection was refused", "lost": "The connection broke",
+_WHY_RETRY = {"refused": "The connection was refused",
+              "unknown_host": "The host name was not found", "lost": "The connection broke",
               "cut": "The answer broke off", "connect_timeout": "No connection came",
               "read_timeout": "No answer came"}
+
+
+#: Transport failures -> (error code, message); ``_tally`` adds the attempts and time.
+_FAILURES = {
+    "connect_timeout": ("connect_timeout", "Could not connect to {url} within {connect:g} s"),
+    "read_timeout": ("timeout", "No answer from {url} within {budget:g} s"),
+    "refused": ("connection_refused", "Could not connect to {url}: the connection was "
+                                      "refused"),
+    "unknown_host": ("host_not_found", "Could not connect to {url}: its host name was not "
+                                       "found (DNS)"),
+    "lost": ("connection_lost", "The connection to {url} broke before an answer came"),
+    "cut": ("connection_lost", "The answer from {url} broke off before it was complete"),
+}
+
+
+def _tally(outcome: Outcome) -> str:
+    """" (3 attempts, 92 s in all)." — or just the full stop after one quick attempt."""
+    if outcome.tries > 1:
+        return f" ({outcome.tries} attempts, {outcome.spent:.0f} s in all)."
+    if outcome.spent >= 2:
+        return f" ({outcome.spent:.0f} s)."
+    return "."
 
 
 def _no_auth(request):
@@ -215,7 +245,7 @@ class Client:
                  line_deadline: float = 120.0,
                  explain: Callable[[str], None] | None = None,
                  notice: Callable[[str], None] | None = None, key_source: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 waiting=None, sleep: Callable[[float], None] = time.sleep):
         self.session = session
         self.url = url
         self.api_key = api_key
@@ -226,6 +256,7 @@ class Client:
         self.explain = explain
         self.notice = notice
         self.key_source = key_source
+        self.waiting = waiting  # a vast_magic.waiting.Waiting: the live line, or None
         self.sleep = sleep
         # Plain http is only ever loopback (the emulator): never through a proxy,
         # where the key would travel in clear.  https honours the proxy settings.
@@ -234,7 +265,12 @@ class Client:
 
     def _say(self, text: str) -> None:
         if self.explain is not None:
-            self.explain(text)
+            with self._above():
+                self.explain(text)
+
+    def _above(self):
+        """Room to print above the live line (none: nothing to make room for)."""
+        return self.waiting.above() if self.waiting is not None else nullcontext()
 
     def call(self, method: str, path: str, body: dict | None = None, *, unsafe: bool = False,
              context: dict | None = None, attempts: int | None = None) -> dict:
@@ -249,29 +285,37 @@ class Client:
             headers["Content-Type"] = "application/json"
         sent = [v for v in [self.api_key, *_secret_values(body)] if v]
         attempts = self.attempts if attempts is None else attempts
-        line_ends = time.monotonic() + self.line_deadline
-        for attempt in range(1, attempts + 1):
-            if self.explain is not None:
-                self._explain_request(method, url, body, attempt, attempts)
-            outcome = self._attempt(method, url, payload, headers, line_ends)
-            if attempt < attempts and should_retry(outcome, unsafe=unsafe):
-                pause = retry_wait(attempt, outcome.retry_after, self.retry_after_cap)
-                left = line_ends - time.monotonic()
-                if pause < left - 0.5:  # time for another attempt after the wait
-                    self._announce(outcome, pause, attempt + 1, attempts, left)
-                    self.sleep(pause)
-                    continue
-            return self._result(outcome, unsafe, context, sent)
+        started = time.monotonic()
+        line_ends = started + self.line_deadline
+        with (self.waiting.watch() if self.waiting is not None else nullcontext()):
+            for attempt in range(1, attempts + 1):
+                if self.waiting is not None:
+                    self.waiting.attempt(attempt, attempts)
+                if self.explain is not None:
+                    self._explain_request(method, url, body, attempt, attempts)
+                outcome = self._attempt(method, url, payload, headers, line_ends)
+                if attempt < attempts and should_retry(outcome, unsafe=unsafe):
+                    pause = retry_wait(attempt, outcome.retry_after, self.retry_after_cap)
+                    left = line_ends - time.monotonic()
+                    if pause < left - 0.5:  # time for another attempt after the wait
+                        self._announce(outcome, pause, attempt + 1, attempts, left)
+                        self.sleep(pause)
+                        continue
+                outcome.tries, outcome.spent = attempt, time.monotonic() - started
+                return self._result(outcome, unsafe, context, sent)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _announce(self, outcome: Outcome, pause: float, attempt: int, attempts: int,
                   left: float) -> None:
         if outcome.kind == "answer":
             self._say(f"  retrying in {pause:.2f} s")
+        if self.waiting is not None:
+            self.waiting.pause(pause, attempt, attempts)
         if self.notice is not None and pause > NOTICE_WAIT:
             why = _WHY_RETRY.get(outcome.kind, f"The server answered {outcome.status}")
-            self.notice(f"{why}; trying again in {pause:.0f} s (attempt {attempt} of "
-                        f"{attempts}; giving up within {left:.0f} s).")
+            with self._above():
+                self.notice(f"{why}; trying again in {pause:.0f} s (attempt {attempt} of "
+                            f"{attempts}; giving up within {left:.0f} s).")
 
     def _attempt(self, method: str, url: str, payload, headers, line_ends: float) -> Outcome:
         import requests
@@ -322,21 +366,12 @@ class Client:
                 sent: list[str]) -> dict:
         """The answer's data, or the error the outcome stands for."""
         kind, data = outcome.kind, outcome.data
-        if kind == "connect_timeout":
-            raise TransportError(f"Could not connect to {self.url} within "
-                                 f"{self.connect_timeout:g} s.", code="timeout")
-        if kind == "read_timeout":
-            raise TransportError(f"No answer from {self.url} within {outcome.budget:g} s.",
-                                 code="timeout", may_have_acted=unsafe)
-        if kind == "refused":
-            raise TransportError(f"Could not connect to {self.url}: the connection was "
-                                 "refused or the host is unknown.", code="connection_refused")
-        if kind == "lost":
-            raise TransportError(f"The connection to {self.url} broke before an answer came.",
-                                 code="connection_lost", may_have_acted=unsafe)
-        if kind == "cut":
-            raise TransportError(f"The answer from {self.url} broke off before it was "
-                                 "complete.", code="connection_lost", may_have_acted=unsafe)
+        if kind in _FAILURES:
+            code, text = _FAILURES[kind]
+            acted = unsafe and kind in ("read_timeout", "lost", "cut")
+            raise TransportError(text.format(url=self.url, connect=self.connect_timeout,
+                                             budget=outcome.budget) + _tally(outcome),
+                                 code=code, may_have_acted=acted)
         status = outcome.status
         if outcome.problem or 300 <= status < 400:
             raise _bad_answer(outcome)
