@@ -206,3 +206,13 @@ def test_kernel_shows_an_updating_display_that_empties(kernel, emu):
                             r"the kernel \(■\) to stop\.", text) for _, text, _ in live[:-1])
     assert live[-1][1] == ""  # gone when done
     assert any(m["msg_type"] == "execute_result" for m in messages)  # then the table
+
+
+def test_an_answer_after_retries_says_how_many_and_how_long(vast):
+    vast.emu.fail_next(3, status=503)
+    ran = vast.run("%vast tfa status")
+    assert_clean_failure(ran, "503", "Tried 3 times."))
+    vast.emu.fail_next(1, status=503)
+    ran = vast.run("%vast tfa status --retry 1")
+    assert_clean_failure(ran, "503")
+    assert "Tried" not in ran.text

@@ -227,6 +227,14 @@ def _tally(outcome: Outcome) -> str:
     return "."
 
 
+def _tried(exc: VastError, outcome: Outcome) -> VastError:
+    """The error of an answer that came after retries, saying how many and how long."""
+    if outcome.tries > 1:
+        over = f" over {outcome.spent:.0f} s" if outcome.spent >= 1 else ""
+        exc.message += f" Tried {outcome.tries} times{over}."
+    return exc
+
+
 def _no_auth(request):
     """Auth that adds nothing: our own header stands, and ~/.netrc is not read."""
     return request
@@ -374,13 +382,13 @@ class Client:
                                  code=code, may_have_acted=acted)
         status = outcome.status
         if outcome.problem or 300 <= status < 400:
-            raise _bad_answer(outcome)
+            raise _tried(_bad_answer(outcome), outcome)
         if isinstance(data, dict) and (status >= 400 or data.get("error")
                                        or data.get("success") is False):
-            raise from_answer(status, mask(data, sent), key_source=self.key_source,
-                              **(context or {}))
+            raise _tried(from_answer(status, mask(data, sent), key_source=self.key_source,
+                                     **(context or {})), outcome)
         if status >= 400 or not isinstance(data, dict):
-            raise _bad_answer(outcome)
+            raise _tried(_bad_answer(outcome), outcome)
         return data
 
     def _explain_request(self, method: str, url: str, body: dict | None, attempt: int,
