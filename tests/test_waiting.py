@@ -211,7 +211,7 @@ def test_kernel_shows_an_updating_display_that_empties(kernel, emu):
 def test_an_answer_after_retries_says_how_many_and_how_long(vast):
     vast.emu.fail_next(3, status=503)
     ran = vast.run("%vast tfa status")
-    assert_clean_failure(ran, "503", "Tried 3 times."))
+    assert_clean_failure(ran, "503", "Tried 3 times.")
     vast.emu.fail_next(1, status=503)
     ran = vast.run("%vast tfa status --retry 1")
     assert_clean_failure(ran, "503")
