@@ -8,6 +8,9 @@ JSON line; the test judges it.
 unlocked   gnome-keyring started and unlocked: `%vast set api-key` stores there
 locked     the same, then the collection locked: set api-key falls back to the file
 no-bus     the session bus unreachable (D-Bus down): the file again
+session    unlocked; the API key stored there, then a 2FA login: the session key goes to
+           the CLI's file and is sent before the stored key; logout forgets it (from the
+           Secret Service too) and the stored key is sent again
 """
 
 from __future__ import annotations
@@ -65,10 +68,48 @@ def collection():
     return secretstorage.get_default_collection(secretstorage.dbus_init())
 
 
-def in_secret_service() -> str | None:
-    """The key under keyring's attributes, read straight from the Secret Service."""
-    items = list(collection().search_items({"service": "vast.ai", "username": "api_key"}))
+def in_secret_service(name: str = "api_key") -> str | None:
+    """A key under keyring's attributes, read straight from the Secret Service."""
+    items = list(collection().search_items({"service": "vast.ai", "username": name}))
     return items[0].get_secret().decode() if items else None
+
+
+def bearers(vast) -> list[str]:
+    return [r.headers.get("Authorization", "").removeprefix("Bearer ")
+            for r in vast.api_requests()]
+
+
+def session_scenario(vast, emu, report: dict) -> None:
+    """Login and logout with the API key in the Secret Service."""
+    import keyring
+
+    from vast_magic import credentials
+
+    key = vast.user_ns["key"]
+    app = next(m for m in emu.account(key).methods if m.method == "totp")
+    ran = vast.run(f"%vast tfa login -t totp -c {emu.totp_now(app)}")
+    report["login_ok"], report["login"] = ran.success, shown(ran)
+    path = credentials.session_file()
+    session = path.read_text() if path.exists() else ""
+    report["session_file_mode"] = oct(path.stat().st_mode & 0o777) if session else None
+    report["session_in_secret_service"] = in_secret_service("tfa_session_key") is not None
+    report["api_key_kept"] = in_secret_service() == key
+    emu.log.clear()
+    ran = vast.run("%vast tfa status")
+    report["status_in_session"] = shown(ran)
+    report["sent_session_key"] = bool(session) and bearers(vast) == [session]
+    report["session_shown"] = bool(session) and session in report["login"] + shown(ran)
+    # a session key some other tool left in the keyring goes too
+    keyring.set_password("vast.ai", "tfa_session_key", session)
+    ran = vast.run("%vast tfa logout")
+    report["logout_ok"], report["logout"] = ran.success, shown(ran)
+    report["session_left"] = [where for where, gone in (
+        ("file", path.exists()), ("secret service",
+                                   in_secret_service("tfa_session_key") is not None)) if gone]
+    emu.log.clear()
+    ran = vast.run("%vast tfa status")
+    report["status_after"] = shown(ran)
+    report["sent_after"] = bearers(vast) == [key]
 
 
 def shell_with_vast():
@@ -122,8 +163,11 @@ def main(scenario: str) -> dict:
             report["set"] = shown(ran)
             path = credentials.key_file()
             report["file"] = path.read_text() if path.exists() else None
-            if scenario == "unlocked":
+            if scenario in ("unlocked", "session"):
                 report["in_secret_service"] = in_secret_service() == new_key
+            if scenario == "session":
+                session_scenario(vast, emu, report)
+                return report
             ran = vast.run("%vast tfa status")
             report["status_ok"] = ran.success
             report["status"] = shown(ran)

@@ -82,3 +82,22 @@ def test_an_unreachable_session_bus_falls_back_to_the_file(tmp_path):
     assert r["file"] == NEW_KEY
     assert "%vast sends your API key from ~/.config/vastai/vast_api_key" in r["status"]
     assert r["sent_stored_key"] and r["requests"] == 1
+
+
+def test_a_session_key_comes_before_the_stored_key_until_logout(tmp_path):
+    """The session-key commands with a real keyring: login keeps the session key where
+    the CLI reads it (0600), not in the Secret Service, and later lines send it before
+    the API key stored there; logout forgets it everywhere and the stored key is sent."""
+    r = scenario("session", tmp_path)
+    assert r["backend"] == "keyring.backends.SecretService"
+    assert r["in_secret_service"] and r["file"] is None  # the API key: keyring only
+    assert r["login_ok"], r["login"]
+    assert r["session_file_mode"] == "0o600" and not r["session_in_secret_service"]
+    assert r["api_key_kept"]  # logging in never touches the stored API key
+    assert "sends the 2FA session key from ~/.config/vastai/vast_tfa_key" in \
+        r["status_in_session"], r["status_in_session"]
+    assert r["sent_session_key"] and not r["session_shown"]
+    assert r["logout_ok"] and r["session_left"] == [], (r["logout"], r["session_left"])
+    assert "%vast sends your API key from the keyring" in r["status_after"], r["status_after"]
+    assert r["sent_after"]
+    assert NEW_KEY not in r["login"] + r["logout"] + r["status_after"]
