@@ -134,6 +134,8 @@ def test_a_key_that_cannot_be_sent_is_refused_by_source_not_value(home, memory_k
     with pytest.raises(VastError) as info:
         credentials.resolve(None, {"HOME": str(home), "VAST_API_KEY": "clé-secrète"})
     assert "VAST_API_KEY" in str(info.value) and "clé" not in str(info.value)
+    # storing a key would change nothing while VAST_API_KEY is set: the hint says so
+    assert "correct VAST_API_KEY, or unset it" in " ".join(info.value.hints)
 
 
 def test_set_api_key_refuses_unsendable_keys(ip, memory_keyring):

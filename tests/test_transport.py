@@ -106,15 +106,19 @@ def test_connection_refused(vast):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     ran = vast.run(f"%vast --url http://127.0.0.1:{port} tfa status")
-    assert_clean_failure(ran, "Could not connect", "--url")
+    assert_clean_failure(ran, "Could not connect", "the connection was refused. Tried 3 times",
+                         "Check the server address from --url and your network.")
     assert "urllib3" not in ran.text and "HTTPConnectionPool" not in ran.text
+    vast.shell.run_line_magic("env", f"VAST_URL=http://127.0.0.1:{port}")
+    ran = vast.run("%vast tfa status --retry 1")  # the hint names where the address came from
+    assert_clean_failure(ran, "refused.\n", "the server address from VAST_URL")
 
 
 def test_operational_errors_have_messages(vast):
     cases = {  # error: (attempts it gets, words)
         "service_unavailable": (3, "temporarily unable"),  # a 503 is retried
         "sms_rate_limited": (1, "Too many SMS"),            # a throttle is not
-        "team_user_forbidden": (1, "team"),
+        "team_user_forbidden": (1, "personal API key: correct VAST_API_KEY"),
         "sms_fraud_detected": (1, "SMS is disabled"),
         "twilio_error": (1, "could not be sent"),
     }

@@ -9,10 +9,10 @@ gets its hint here, in ``%vast`` words.
 from __future__ import annotations
 
 from .api.errors import BadAnswer, BadKey, Refusal, TransportError, VastError
-from .credentials import Key, refused_key_hint
+from .credentials import Key, how_to_replace, refused_key_hint
 
 EXPLAIN = "Run it again with --explain to see the exchange."
-CHECK_URL = "Check --url: it should be the Vast.ai console address."
+CHECK_URL = "Check {address}: it should be the Vast.ai console's."
 
 #: Refusal codes -> what to do next, whatever the command.
 REFUSALS = {
@@ -37,38 +37,40 @@ REFUSALS["sms_blocked_number"] = REFUSALS["twilio_error"]
 REFUSALS["challenge_creation_failed"] = REFUSALS["service_unavailable"]
 
 TRANSPORT = {
-    "connection_refused": "Check the address (--url, VAST_URL or %config VastMagics.url) and "
-                          "your network.",
-    "host_not_found": "Check the address for typos (--url, VAST_URL or %config VastMagics.url) "
-                      "and that this machine can look up names (network, DNS).",
+    "connection_refused": "Check {address} and your network.",
+    "host_not_found": "Check {address} for typos, and that this machine can look up names "
+                      "(network, DNS).",
     "connect_timeout": "Check your network, a firewall or the proxy settings, then try again.",
     "timeout": "The server may be overloaded or down, and waiting longer rarely helps: try "
-               "again in a few minutes (--retry 1 gives up after one attempt).",
+               "again in a few minutes.",
     "tls_error": "Check the address; behind a company proxy, point REQUESTS_CA_BUNDLE at its "
                  "certificate.",
     "proxy_error": "Check the proxy settings, or set NO_PROXY for this host.",
-    "bad_url": "Check --url, VAST_URL or %config VastMagics.url (for example "
-               "https://console.vast.ai).",
+    "bad_url": "Check {address} (for example https://console.vast.ai).",
 }
 MAY_HAVE_ACTED = ("The server may have acted on it before the connection failed: check "
                   "(`%vast tfa status`, your email or SMS) before you repeat it.")
 
 
-def generic(exc: VastError, key: Key | None = None) -> list[str]:
-    """The next step for an error, from its type and code (and for a refused key,
-    where ``key``, the one sent, came from)."""
+def generic(exc: VastError, key: Key | None = None, url_from: str | None = None) -> list[str]:
+    """The next step for an error, from its type and code, naming where the key
+    that was sent (``key``) and the server address (``url_from``: "--url",
+    "VAST_URL", ...; None for the default) came from."""
+    address = f"the server address from {url_from}" if url_from else "the server address"
     if isinstance(exc, TransportError):
         if exc.may_have_acted:
             return [MAY_HAVE_ACTED]
-        return [TRANSPORT.get(exc.code or "", "Try again in a moment.")]
+        return [TRANSPORT.get(exc.code or "", "Try again in a moment.").format(address=address)]
     if isinstance(exc, BadAnswer):
-        return [_bad_answer_hint(exc.status)]
+        return [_bad_answer_hint(exc.status).format(address=address)]
     if isinstance(exc, BadKey):
         if key is not None:
             return [refused_key_hint(key)]
         return ["Check it, or store the right one with `%vast set api-key`."]
+    if exc.code == "team_user_forbidden" and key is not None:
+        return [f"Use your personal API key: {how_to_replace(key.source)}."]
     if isinstance(exc, Refusal):
-        return [REFUSALS.get(exc.code or "", EXPLAIN)]
+        return [REFUSALS.get(exc.code or "", EXPLAIN).replace("{address}", address)]
     return []
 
 

@@ -125,6 +125,7 @@ class Context:
         self._session = session
         self._raw_cell = raw_cell
         self.key: credentials.Key | None = None  # the key this line's client sends
+        self.url_from: str | None = None  # where the server address came from (None: default)
 
     # -- saying and showing ------------------------------------------------------
 
@@ -179,6 +180,7 @@ class Context:
                             (os.environ.get("VAST_URL"), "VAST_URL")):
             if url:
                 check_url(url, f"(from {source})")
+                self.url_from = source
                 return url
         return DEFAULT_URL
 
@@ -296,7 +298,7 @@ def _run(magics, line: str, settings: Settings):
 
             exc.advise(*session_required_hints(ctx))
         if not exc.hints:
-            exc.advise(*advice.generic(exc, ctx.key))
+            exc.advise(*advice.generic(exc, ctx.key, ctx.url_from))
         if opts.raw and exc.data is not None:
             print(json.dumps(redact(exc.data)))
         raise

@@ -179,8 +179,8 @@ def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Ke
         raise VastError(
             f"The API key from {key.source} contains characters an API key cannot have "
             "(non-ASCII or control characters), so nothing was sent.",
-            ["Copy the key again from https://cloud.vast.ai/manage-keys/ and store it "
-             "with `%vast set api-key`."], code="bad_api_key")
+            ["Copy the key again from https://cloud.vast.ai/manage-keys/, then "
+             f"{how_to_replace(key.source, env)}."], code="bad_api_key")
     return key
 
 
@@ -251,7 +251,7 @@ def _who_comes_first(value: str, env: Mapping[str, str] | None) -> str:
                     "unset it (`%env VAST_API_KEY=`) to use the stored one.",
         SESSION_IN_KEYRING: f"But a 2FA session key in the keyring comes first, {then}; "
                             "`%vast tfa logout` forgets it.",
-        session: f"But the 2FA session key in {session} comes first, {then}; "
+        session: f"But the 2FA session key in {tilde(session, env)} comes first, {then}; "
                  "`%vast tfa logout` forgets it.",
         KEY_IN_KEYRING: "But the keyring holds another API key, which comes first and could not "
                         f"be replaced, {then}; remove it with `keyring del vast.ai api_key` "
@@ -315,6 +315,19 @@ def _first_after(source: str, env: Mapping[str, str] | None) -> Key | None:
         elif passed and clean(value):
             return Key(clean(value), where)
     return None
+
+
+def how_to_replace(source: str, env: Mapping[str, str] | None = None) -> str:
+    """How to send another key than the one from ``source`` (what comes first wins,
+    so storing a key is no fix for one given on the line or in the environment)."""
+    if source == "--api-key":
+        return "give the right one with --api-key, or leave --api-key out"
+    if source == ENV_SOURCE:
+        return ("correct VAST_API_KEY, or unset it (`%env VAST_API_KEY=`) so that a stored key "
+                "is sent; storing one alone changes nothing while it is set")
+    if is_session(source, env):
+        return "`%vast tfa logout` forgets the 2FA session key, so that your API key is sent"
+    return "store the right one with `%vast set api-key`"
 
 
 def refused_key_hint(key: Key, env: Mapping[str, str] | None = None) -> str:

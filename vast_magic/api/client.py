@@ -219,19 +219,17 @@ _FAILURES = {
 
 
 def _tally(outcome: Outcome) -> str:
-    """" (3 attempts, 92 s in all)." — or just the full stop after one quick attempt."""
-    if outcome.tries > 1:
-        return f" ({outcome.tries} attempts, {outcome.spent:.0f} s in all)."
-    if outcome.spent >= 2:
-        return f" ({outcome.spent:.0f} s)."
-    return "."
+    """The end of a failure's message: ". Tried 3 times over 92 s." after retries."""
+    if outcome.tries <= 1:
+        return "."
+    over = f" over {outcome.spent:.0f} s" if outcome.spent >= 1 else ""
+    return f". Tried {outcome.tries} times{over}."
 
 
 def _tried(exc: VastError, outcome: Outcome) -> VastError:
     """The error of an answer that came after retries, saying how many and how long."""
     if outcome.tries > 1:
-        over = f" over {outcome.spent:.0f} s" if outcome.spent >= 1 else ""
-        exc.message += f" Tried {outcome.tries} times{over}."
+        exc.message = exc.message.rstrip(".") + _tally(outcome)
     return exc
 
 

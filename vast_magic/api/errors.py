@@ -275,8 +275,10 @@ def from_answer(status: int, data: dict, *, method: str | None = None,
             return Refusal(f"This account has no {kind} method.", **facts)
         return Refusal(f"Not found: {words or 'the server has no such resource'}.", **facts)
     if code in MESSAGES:
-        return Refusal(MESSAGES[code].format(detail=f": {words}" if words else "",
-                                             words=words or _NO_WORDS.get(code, code)),
+        said = words or _NO_WORDS.get(code, code)
+        ours = MESSAGES[code].format(detail="", words=said)
+        news = words and words.lower() not in ours.lower()  # the server's words, unless ours
+        return Refusal(MESSAGES[code].format(detail=f": {words}" if news else "", words=said),
                        **facts)
     label = f"{code}, HTTP {status}" if code else f"HTTP {status}"
     return Refusal(f"The server refused the request ({label}){': ' + words if words else ''}.",
