@@ -36,9 +36,7 @@ def run(ctx, opts):
                                act)
     except VastError as exc:
         if exc.code == "not_found":  # the target, or the method verified with
-            exc.message = (f"This account has no 2FA method with id {opts.target}, or none "
-                           "like the one you verify with.")
-            exc.hints = exc.hints or [verify.STATUS_HINT]
+            _which_is_missing(ctx, exc, opts.target)
         raise
     if data is None or opts.raw:
         return None if data is None else RawAnswer(data)
@@ -51,6 +49,23 @@ def run(ctx, opts):
                 "your backup codes no longer work; `%vast tfa auth-new` starts adding a "
                 "method again.")
     return None
+
+
+def _which_is_missing(ctx, exc: VastError, target: int) -> None:
+    """A not_found names the target or the method verified with: the account's
+    methods tell which (and when they cannot be looked up, the message says both)."""
+    try:
+        kinds = verify.lookup_methods(ctx.client())
+    except (VastError, KeyboardInterrupt):
+        kinds = None
+    if kinds is not None and target not in kinds:
+        exc.message = f"This account has no 2FA method with id {target}."
+        exc.hints = [verify.STATUS_HINT]  # verifying another way would not help
+        return
+    if kinds is None:
+        exc.message = (f"This account has no 2FA method with id {target}, or none like the "
+                       "one you verify with.")
+    exc.hints = exc.hints or [verify.STATUS_HINT]
 
 
 COMMAND = Command(
