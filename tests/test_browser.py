@@ -163,19 +163,52 @@ def _run_cell(page, text: str) -> None:
     page.keyboard.press("Shift+Enter")
 
 
+def _box(page):
+    """The input box the kernel asks with: the visible one (a hidden one lingers),
+    once the cell is running ([*])."""
+    page.locator(".jp-CodeCell .jp-InputPrompt", has_text="[*]").first.wait_for()
+    box = page.locator(".jp-Stdin-input:visible")
+    box.wait_for()
+    return box
+
+
+def _saved(page, server, name: str = "t.ipynb") -> dict:
+    """Save the notebook from the front end; the file on disk, once it has outputs."""
+    page.locator(".jp-Cell .cm-content").last.click()
+    page.keyboard.press("Control+s")
+    path = server.home / name
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        nb = json.loads(path.read_text())
+        if any(cell.get("outputs") for cell in nb["cells"]):
+            return nb
+        time.sleep(0.2)
+    raise AssertionError(f"the notebook was never saved with outputs: {path.read_text()}")
+
+
 def test_the_code_typed_into_the_input_box(front_end):
     kind, page, server, emu = front_end
     _run_cell(page, "%load_ext vast_magic")
     server.wait_idle()
     _run_cell(page, "%vast tfa auth-new")
-    box = page.locator(".jp-Stdin-input:visible")
-    box.wait_for()
+    box = _box(page)
+    # a password box: a plain one is saved into the notebook with what was typed
+    assert box.get_attribute("type") == "password"
     code = emu.last_code(KEY, channel="email")
     box.fill(code)
     box.press("Enter")
     page.get_by_text("Authorized: you may add a new 2FA method").wait_for()
+    server.wait_idle()
     puts = [r for r in emu.log if r.method == "PUT"]
     assert len(puts) == 1 and puts[0].json["code"] == code
+    assert code not in page.content()
+    nb = _saved(page, server)
+    assert code not in json.dumps(nb)
+    outputs = [out for cell in nb["cells"] for out in cell.get("outputs", [])]
+    assert any("Authorized" in "".join(out.get("text", "")) for out in outputs), outputs
+    for out in outputs:  # the box's line, if kept, has the prompt and no code
+        if out.get("name") == "stdin":
+            assert code not in "".join(out["text"]), out
 
 
 def test_stop_while_the_box_waits_then_code_in_a_later_cell(front_end):
@@ -183,12 +216,23 @@ def test_stop_while_the_box_waits_then_code_in_a_later_cell(front_end):
     _run_cell(page, "%load_ext vast_magic")
     server.wait_idle()
     _run_cell(page, "%vast tfa auth-new")
-    page.locator(".jp-Stdin-input:visible").wait_for()
+    _box(page)
     page.locator('[data-command="notebook:interrupt-kernel"]').first.click()  # Stop
-    page.get_by_text("still pending").wait_for()
+    said = page.get_by_text("still pending")
+    said.wait_for()
     server.wait_idle()
-    assert [r for r in emu.log if r.method == "PUT"] == []
+    text = " ".join(said.inner_text().split())
+    assert ("Interrupted; the authorization is still pending. An input box left on screen "
+            "can be ignored: nothing typed into it is sent.") in text, text
+    assert "finish with: %vast tfa auth-new --code CODE" in text, text
     code = emu.last_code(KEY, channel="email")
+    left = page.locator(".jp-Stdin-input:visible")
+    if left.count():  # the box the front end left: what the message says is true
+        left.first.fill(code)
+        left.first.press("Enter")
+        time.sleep(1)
+        server.wait_idle()
+    assert [r for r in emu.log if r.method == "PUT"] == []
     _run_cell(page, f"%vast tfa auth-new --code {code}")
     page.get_by_text("Authorized: you may add a new 2FA method").wait_for()
     puts = [r for r in emu.log if r.method == "PUT"]
@@ -201,12 +245,12 @@ def test_set_api_key_asks_in_a_password_box(front_end):
     _run_cell(page, "%load_ext vast_magic")
     server.wait_idle()
     _run_cell(page, "%vast set api-key")
-    box = page.locator(".jp-Stdin-input:visible")
-    box.wait_for()
+    box = _box(page)
     assert box.get_attribute("type") == "password"
     box.fill(secret)
     box.press("Enter")
     page.get_by_text("the key was written to").wait_for()  # no keyring in this server's env
     server.wait_idle()
     assert secret not in page.content()
+    assert secret not in json.dumps(_saved(page, server))
     assert (server.home / ".config/vastai/vast_api_key").read_text() == secret

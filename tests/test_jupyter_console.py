@@ -1,6 +1,7 @@
 """`jupyter console` under tmux: a real console front end and its kernel, typed into.
 
-The kernel asks for the code through the console's line prompt: a code typed there
+The kernel asks for the code through the console's line prompt, hidden (the kernel asks
+as for a password, so a browser front end shows a password box): a code typed there
 finishes the line; Ctrl-C at that prompt keeps the authorization pending and a later
 line finishes it with --code.  (With prompt_toolkit < 3.0.42, Ctrl-C there left the
 console stuck: upstream prompt_toolkit#1822; hence the floor in pyproject.toml.)
@@ -105,6 +106,8 @@ def test_code_entered_at_the_console_prompt(console):
     console.wait_for(r"Enter the 2FA code \(email", count=2)
     assert _puts(emu) == []
     console.type(code)
+    time.sleep(0.3)
+    assert code not in console.screen()  # not echoed: typed as into a password box
     console.keys("Enter")
     screen = console.wait_for(r"Authorized: you may add a new 2FA method")
     assert "Traceback" not in screen
@@ -121,6 +124,7 @@ def test_ctrl_c_at_the_console_prompt_then_code_later(console):
     console.keys("C-c")
     screen = console.wait_for(r"still pending")
     assert "%vast tfa auth-new --code CODE" in screen
+    assert "nothing typed into it is sent" in " ".join(screen.split())
     console.wait_for(r"In \[4\]:")  # the console is not stuck (prompt_toolkit#1822)
     assert _puts(emu) == []
     code = emu.last_code(KEY, channel="email")

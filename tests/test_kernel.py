@@ -211,3 +211,98 @@ def test_delete_without_stdin_or_yes_fails_and_sends_nothing(kernel, emu):
     status, text = run(kernel, "%vast tfa delete -id 103 -t totp -c 123456")
     assert status == "error" and "needs your confirmation" in text
     assert "Traceback" not in text and len(emu.log) == before
+
+
+# -- the input box: a password box for codes, and Stop while it waits ---------------------
+
+BOX_LEFT = "An input box left on screen can be ignored: nothing typed into it is sent."
+
+
+def _kernel_pid(kc) -> int:
+    import re
+
+    status, text = run(kc, "import os as _os; print('pid', _os.getpid()); del _os")
+    return int(re.search(r"pid (\d+)", text).group(1))
+
+
+def _stop(kc):
+    """What a front end's Stop does: SIGINT to the kernel while its box waits."""
+    import signal
+
+    pid = _kernel_pid(kc)
+    return lambda: os.kill(pid, signal.SIGINT)
+
+
+def _ask(kc, code, answer):
+    """Execute with stdin; ``answer(content)`` gives the reply (or None: it sent none).
+    Returns (status, text shown, the input requests' contents, display updates)."""
+    shown, requests, updates = [], [], []
+
+    def output(msg):
+        content = msg["content"]
+        if msg["msg_type"] == "stream":
+            shown.append(content["text"])
+        elif msg["msg_type"] == "error":
+            shown.append("\n".join(content["traceback"]))
+        elif msg["msg_type"] == "update_display_data":
+            updates.append(content)
+
+    def stdin(msg):
+        requests.append(msg["content"])
+        reply = answer(msg["content"])
+        if reply is not None:
+            kc.input(reply)
+
+    reply = kc.execute_interactive(code, allow_stdin=True, output_hook=output,
+                                   stdin_hook=stdin, timeout=60)
+    return reply["content"]["status"], "".join(shown), requests, updates
+
+
+def test_the_code_is_asked_for_in_a_password_box(kernel, emu):
+    """A plain box is saved into the notebook with what was typed: a backup code may be."""
+    status, text, requests, _ = _ask(
+        kernel, "%vast tfa auth-new",
+        lambda content: emu.last_code(KEY, channel="email"))
+    assert status == "ok" and "Authorized" in text, text
+    [request] = requests
+    assert request["prompt"].startswith("Enter the 2FA code (email")
+    assert request["password"] is True
+
+
+def test_stop_while_the_code_box_waits_says_the_box_can_be_ignored(kernel, emu):
+    stop = _stop(kernel)
+    before = len([r for r in emu.log if r.method == "PUT"])
+    status, text, requests, _ = _ask(kernel, "%vast tfa auth-new",
+                                     lambda content: stop())
+    assert status == "ok", text
+    said = " ".join(text.split())
+    assert "Interrupted; the authorization is still pending. " + BOX_LEFT in said
+    assert "finish with: %vast tfa auth-new --code CODE" in said
+    assert "No code entered" not in said and "Traceback" not in text
+    assert len(requests) == 1 and requests[0]["password"] is True
+    assert "secret hidden" in run(kernel, "_vast_pending_tfa")[1]  # still pending
+    code = emu.last_code(KEY, channel="email")
+    status, text = run(kernel, f"%vast tfa auth-new --code {code}")
+    assert status == "ok" and "Authorized" in text, text
+    puts = [r for r in emu.log if r.method == "PUT"]
+    assert len(puts) == before + 1 and puts[-1].json["code"] == code
+
+
+def test_stop_at_the_press_enter_box_still_takes_the_codes_back(kernel, emu):
+    stop = _stop(kernel)
+    app = next(m for m in emu.account(KEY).methods if m.method == "totp")
+
+    def answer(content):
+        if "[y/N]" in content["prompt"]:
+            return "y"
+        if "Enter the 2FA code" in content["prompt"]:
+            return emu.totp_now(app)
+        assert "stored them" in content["prompt"]
+        return stop()
+
+    status, text, requests, updates = _ask(kernel, "%vast tfa regen-codes -t totp", answer)
+    assert status == "ok", text
+    assert "Interrupted. " + BOX_LEFT in " ".join(text.split())
+    assert [r["password"] for r in requests] == [False, True, False]  # y and Enter: plain
+    [update] = updates
+    assert "removed from this output" in update["data"]["text/plain"]

@@ -13,6 +13,8 @@ from vast_magic.emulator import DEMO_KEYS
 from vast_magic.api import errors
 from vast_magic.context import LockMemory
 
+KEY = DEMO_KEYS["multi"]
+
 
 def _wrong(method, fail_count=1, msg=None):
     data = {"error": "2fa_verification_failed", "fail_count": fail_count,
@@ -151,6 +153,8 @@ class NoStdinKernel:
 
         raise StdinNotImplementedError("no stdin")
 
+    getpass = raw_input
+
 
 def test_a_kernel_without_stdin_does_not_say_no_code_was_entered(vast, monkeypatch):
     monkeypatch.setattr(vast.shell, "kernel", NoStdinKernel(), raising=False)
@@ -160,6 +164,121 @@ def test_a_kernel_without_stdin_does_not_say_no_code_was_entered(vast, monkeypat
     assert "finish with: %vast tfa auth-new --code CODE" in ran.out
     ran = vast.run("%vast tfa login -t totp")
     assert_clean_failure(ran, "Nobody can be asked")
+
+
+class BoxKernel:
+    """A kernel whose front end shows input boxes (as JupyterLab does).  Each answer is
+    text to type, a callable giving it, or an exception: KeyboardInterrupt is Stop
+    pressed while the box waits, as ipykernel raises it.  ``asked``: (prompt, password)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.asked = []
+
+    def _box(self, prompt, password):
+        self.asked.append((prompt, password))
+        answer = self.answers.pop(0)
+        if isinstance(answer, type) and issubclass(answer, BaseException):
+            raise answer("Interrupted by user")
+        return answer() if callable(answer) else answer
+
+    def raw_input(self, prompt=""):
+        return self._box(prompt, False)
+
+    def getpass(self, prompt="", stream=None):
+        return self._box(prompt, True)
+
+
+@pytest.fixture
+def box(vast, monkeypatch):
+    """Put a BoxKernel under the shell: ``box(*answers)``."""
+    vast.magics.code_prompt = "auto"
+
+    def install(*answers):
+        kernel = BoxKernel(*answers)
+        monkeypatch.setattr(vast.shell, "kernel", kernel, raising=False)
+        return kernel
+
+    return install
+
+
+BOX_LEFT = "An input box left on screen can be ignored: nothing typed into it is sent."
+
+
+def test_the_kernel_asks_for_the_code_in_a_password_box(vast, box):
+    """A plain box is saved into the notebook with what was typed (a backup code, too)."""
+    kernel = box("12345", lambda: vast.emu.last_code(KEY, channel="email"))
+    ran = vast.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert "is not a 2FA code" in ran.out and "12345" not in ran.text
+    assert "Authorized" in ran.out
+    assert [password for _, password in kernel.asked] == [True, True]
+    assert kernel.asked[0][0].startswith("Enter the 2FA code (email")
+    assert len(vast.api_requests("PUT")) == 1
+
+
+def test_stop_while_the_kernel_box_waits_says_the_box_can_be_ignored(vast, box):
+    box(KeyboardInterrupt)
+    ran = vast.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert "Interrupted; the authorization is still pending. " + BOX_LEFT in \
+        " ".join(ran.out.split())
+    assert "finish with: %vast tfa auth-new --code CODE" in ran.out
+    assert "No code entered" not in ran.out and "Traceback" not in ran.text
+    assert vast.pending is not None and vast.api_requests("PUT") == []
+    ran = vast.run(f"%vast tfa auth-new --code {vast.emu.last_code(KEY, channel='email')}")
+    assert ran.success and "Authorized" in ran.out, ran.text
+    assert len(vast.api_requests("PUT")) == 1
+
+
+def test_an_empty_answer_in_the_kernel_box_is_still_no_code_entered(vast, box):
+    box("")
+    ran = vast.run("%vast tfa auth-new")
+    assert ran.success, ran.text
+    assert "No code entered; the authorization is still pending." in ran.out
+    assert BOX_LEFT not in " ".join(ran.out.split())
+
+
+def test_stop_at_an_app_code_box_sends_nothing_and_says_the_box_can_be_ignored(vast, box):
+    kernel = box(KeyboardInterrupt)
+    before = len(vast.api_requests())
+    ran = vast.run("%vast tfa login -t totp")
+    assert ran.success, ran.text
+    text = " ".join(ran.out.split())
+    assert "Interrupted, so nothing was sent. " + BOX_LEFT in text
+    assert "Later: %vast tfa login" in text and "Traceback" not in ran.text
+    assert kernel.asked[0][1] is True and len(vast.api_requests()) == before
+
+
+def test_stop_at_a_confirmation_box_says_the_box_can_be_ignored(vast, box):
+    kernel = box(KeyboardInterrupt)
+    before = len(vast.api_requests())
+    ran = vast.run("%vast tfa delete -id 103 -t totp")
+    assert ran.success, ran.text
+    text = " ".join(ran.out.split())
+    assert "Interrupted. " + BOX_LEFT in text and "Not confirmed: nothing was sent." in text
+    assert kernel.asked == [(kernel.asked[0][0], False)]  # a yes is no secret: a plain box
+    assert len(vast.api_requests()) == before
+
+
+def test_stop_at_the_press_enter_box_says_the_box_can_be_ignored(vast, box):
+    app = next(m for m in vast.emu.account(KEY).methods if m.method == "totp")
+    kernel = box("y", lambda: vast.emu.totp_now(app), KeyboardInterrupt)
+    ran = vast.run("%vast tfa regen-codes -t totp")
+    assert ran.success, ran.text
+    assert "Interrupted. " + BOX_LEFT in " ".join(ran.out.split())
+    assert [password for _, password in kernel.asked] == [False, True, False]
+    assert "stored them" in kernel.asked[2][0]
+
+
+def test_stop_at_the_api_key_box_stores_nothing_and_says_the_box_can_be_ignored(
+        vast, box, memory_keyring):
+    kernel = box(KeyboardInterrupt)
+    ran = vast.run("%vast set api-key")
+    assert_clean_failure(ran, "Interrupted; nothing was stored.", "can be ignored",
+                         "`%vast set api-key` again")
+    assert kernel.asked == [("Vast.ai API key: ", True)]
+    assert not memory_keyring.store
 
 
 def test_bench_says_what_the_load_imported_even_when_nothing():

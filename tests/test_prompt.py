@@ -141,3 +141,93 @@ def test_piped_ipython_does_not_read_the_script_as_codes(vast, monkeypatch):
     ran = vast.run("%vast tfa auth-new")
     assert ran.success and "--code CODE" in ran.out
     assert PENDING_NAME in vast.user_ns
+
+
+# -- the kernel's input box: a password box for codes; Stop while a box waits -------------
+
+class _Kernel:
+    """ipykernel's two readers, scripted: each answer is text, or an exception to raise
+    (KeyboardInterrupt: Stop pressed while the box waits)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.asked = []
+
+    def _box(self, prompt, password):
+        self.asked.append((prompt, password))
+        answer = self.answers.pop(0)
+        if isinstance(answer, type) and issubclass(answer, BaseException):
+            raise answer()
+        return answer
+
+    def raw_input(self, prompt=""):
+        return self._box(prompt, False)
+
+    def getpass(self, prompt="", stream=None):
+        return self._box(prompt, True)
+
+
+def _shell(*answers):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(kernel=_Kernel(*answers))
+
+
+def test_the_kernel_asks_for_the_code_with_getpass():
+    from vast_magic.prompt import choose
+
+    said = []
+    shell = _shell("12 34", "123456")
+    asker = choose(shell, "auto", said.append)
+    assert asker(Challenge(secret="s", method="email")) == "123456"
+    assert [password for _, password in shell.kernel.asked] == [True, True]
+    assert len(said) == 1 and "12 34" not in said[0]  # refused here, never repeated
+
+
+def test_a_kernel_without_getpass_is_not_asked_for_a_code():
+    from types import SimpleNamespace
+
+    from vast_magic.prompt import choose
+
+    kernel = SimpleNamespace(raw_input=lambda prompt: pytest.fail("a plain box was used"))
+    assert choose(SimpleNamespace(kernel=kernel), "auto", print) is None
+
+
+def test_stop_in_the_kernel_box_is_stopped_not_no_code():
+    from vast_magic.prompt import Stopped, choose
+
+    asker = choose(_shell(KeyboardInterrupt), "auto", print)
+    with pytest.raises(Stopped):
+        asker(Challenge(secret="s", method="email"))
+    for answer in ("", EOFError):  # an empty answer, Ctrl-D: no code entered, as before
+        assert choose(_shell(answer), "auto", print)(Challenge(secret="s", method="email")) is None
+
+
+def test_ctrl_c_at_a_plain_line_is_still_no_code():
+    from vast_magic.prompt import line_asker
+
+    def interrupted(prompt):
+        raise KeyboardInterrupt
+
+    assert line_asker(interrupted, print)(Challenge(secret="s", method="email")) is None
+
+
+def test_stop_at_a_plain_kernel_box_says_it_can_be_ignored(capsys):
+    from vast_magic.prompt import BOX_LEFT, ask_line
+
+    shell = _shell(KeyboardInterrupt, "")
+    assert ask_line(shell, "auto", "Press Enter: ") is None
+    assert " ".join(capsys.readouterr().out.split()) == f"Interrupted. {BOX_LEFT}"
+    assert ask_line(shell, "auto", "Press Enter: ") == ""  # Enter: nothing said
+    assert capsys.readouterr().out == ""
+    assert [password for _, password in shell.kernel.asked] == [False, False]
+
+
+def test_stop_at_the_hidden_kernel_box_is_stopped():
+    from vast_magic.prompt import Stopped, ask_hidden
+
+    shell = _shell("k3y", KeyboardInterrupt)
+    assert ask_hidden(shell, "auto", "Vast.ai API key: ") == "k3y"
+    with pytest.raises(Stopped):
+        ask_hidden(shell, "auto", "Vast.ai API key: ")
+    assert [password for _, password in shell.kernel.asked] == [True, True]

@@ -5,12 +5,16 @@
   where it would count towards a lockout).  It runs ``in_thread=True`` as
   IPython's own debugger does, so it works inside the running shell, also
   when the cell awaited something.
-* a Jupyter kernel: the kernel's input box, when the front end allows stdin;
+* a Jupyter kernel: the kernel's input box, when the front end allows stdin: a
+  password box (``getpass``), since a backup code may be typed there and a
+  plain box is saved into the notebook with what was typed;
 * no stdin (nbval, nbclient) or ``--no-prompt``: nothing is asked.
 
 Every asker returns the code, or None when the user put it off (Ctrl-C, EOF,
 an empty answer, or no way to ask): the challenge is kept and the magic says
-how to finish in a later cell.
+how to finish in a later cell.  An interrupt (Stop) while the kernel's box
+waits raises Stopped instead: the front end leaves the box on screen, and
+what is said next must tell the user to ignore it.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Callable, Optional
 from IPython.core.error import StdinNotImplementedError
 
 from .api.challenge import Challenge, bad_code_message, clock, normalize_code
+from .wrap import wrap
 
 #: An asker: the code for a challenge, or None when the user put it off.
 AskCode = Callable[[Challenge], Optional[str]]
@@ -30,6 +35,16 @@ AskCode = Callable[[Challenge], Optional[str]]
 class NobodyToAsk(Exception):
     """The front end turned out to have no input (a kernel without stdin): nobody
     was asked, so nothing was put off."""
+
+
+class Stopped(Exception):
+    """An interrupt (Stop, or Ctrl-C in `jupyter console`) while the kernel's input
+    box waited.  The browser front ends leave the box on screen, and typing into it
+    then sends nothing: whoever catches this says so (BOX_LEFT)."""
+
+
+#: Said after Stopped, wherever a box may stay on screen.
+BOX_LEFT = "An input box left on screen can be ignored: nothing typed into it is sent."
 
 
 def prompt_text(challenge: Challenge) -> str:
@@ -61,10 +76,12 @@ def terminal_asker() -> AskCode:
     return ask
 
 
-def line_asker(read_line: Callable[[str], str], say: Callable[[str], None]) -> AskCode:
+def line_asker(read_line: Callable[[str], str], say: Callable[[str], None], *,
+               box: bool = False) -> AskCode:
     """Ask with a plain line reader (the kernel's input box, or input() under
     ``--simple-prompt``), checking the code here since keystrokes cannot be;
-    None when the answer is empty or put off, NobodyToAsk when there is no stdin."""
+    None when the answer is empty or put off, NobodyToAsk when there is no stdin.
+    ``box``: the reader is the kernel's input box, so an interrupt raises Stopped."""
 
     def ask(challenge: Challenge) -> str | None:
         while True:
@@ -72,7 +89,11 @@ def line_asker(read_line: Callable[[str], str], say: Callable[[str], None]) -> A
                 text = read_line(prompt_text(challenge))
             except StdinNotImplementedError:
                 raise NobodyToAsk() from None
-            except (KeyboardInterrupt, EOFError):
+            except KeyboardInterrupt:
+                if box:
+                    raise Stopped() from None
+                return None
+            except EOFError:
                 return None
             if not text.strip():
                 return None
@@ -114,7 +135,9 @@ def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
     """The asker for this shell, or None when nothing should be asked."""
     place = where(shell, setting)
     if place == "kernel":
-        return line_asker(shell.kernel.raw_input, say)
+        # a password box: a plain one is saved into the notebook with the answer
+        read = getattr(shell.kernel, "getpass", None)
+        return line_asker(read, say, box=True) if read is not None else None
     if place == "terminal":
         return terminal_asker()
     if place == "line":
@@ -123,11 +146,18 @@ def choose(shell, setting: str, say: Callable[[str], None]) -> AskCode | None:
 
 
 def ask_line(shell, setting: str, message: str) -> str | None:
-    """One plain line from the person (Enter to go on), or None if nobody is there."""
+    """One plain line from the person (Enter to go on, "y"), or None if nobody is
+    there or it was put off.  Not for secrets: the kernel's plain box is saved
+    into the notebook with the answer.  After an interrupt in the kernel it says
+    that the box left on screen can be ignored (BOX_LEFT), then returns None."""
     place = where(shell, setting)
     try:
         if place == "kernel":
-            return shell.kernel.raw_input(message)
+            try:
+                return shell.kernel.raw_input(message)
+            except KeyboardInterrupt:
+                print(wrap(f"Interrupted. {BOX_LEFT}"))
+                return None
         if place == "terminal":
             from prompt_toolkit import PromptSession  # only when a person is asked
 
@@ -147,11 +177,15 @@ def _stdin_is_a_terminal() -> bool:
 
 
 def ask_hidden(shell, setting: str, message: str) -> str | None:
-    """Ask for a secret without echo; None when it cannot be asked or was put off."""
+    """Ask for a secret without echo; None when it cannot be asked or was put off,
+    Stopped after an interrupt while the kernel's box waited."""
     kernel = getattr(shell, "kernel", None)
     try:
         if kernel is not None and setting in ("auto", "kernel"):
-            return kernel.getpass(message)
+            try:
+                return kernel.getpass(message)
+            except KeyboardInterrupt:
+                raise Stopped() from None
         if setting == "terminal" or (setting == "auto" and _terminal(shell) == "full"):
             from prompt_toolkit import PromptSession  # only when a secret is asked for
 

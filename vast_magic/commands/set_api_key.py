@@ -5,6 +5,7 @@ from __future__ import annotations
 from IPython.core.error import UsageError
 
 from .. import credentials
+from ..prompt import BOX_LEFT, Stopped
 from ..render import RawAnswer
 from .base import Command
 
@@ -16,7 +17,11 @@ def arguments(parser):
 def run(ctx, opts):
     key = opts.key
     if key is None:
-        key = ctx.ask_hidden("Vast.ai API key: ")
+        try:
+            key = ctx.ask_hidden("Vast.ai API key: ")
+        except Stopped:
+            raise UsageError(f"Interrupted; nothing was stored. {BOX_LEFT} Run "
+                             "`%vast set api-key` again to enter the key.") from None
         if key is None:
             raise UsageError("No key entered; nothing was stored. Where nothing can be asked "
                              "(a script or a pipe on standard input, a front end without "

@@ -5,7 +5,8 @@ the challenge is kept by purpose; the code is asked for where the line runs
 (a terminal prompt, the Jupyter input box) and step 2 sends it — or, where
 nothing can be asked, a later cell finishes with ``--code``.  This module
 owns what clears a challenge (success, or the server saying it is gone),
-what a refusal at either step adds as a next step, and what Ctrl-C says.
+what a refusal at either step adds as a next step, and what Ctrl-C (or Stop
+while the Jupyter input box waits) says.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..api.errors import ChallengeGone, Locked, TransportError, VastError, Wrong
 from ..constants import CODE_LIFE_MINUTES, LOCK_MINUTES, PENDING
 from ..context import check_url
 from ..credentials import fingerprint
-from ..prompt import NobodyToAsk
+from ..prompt import BOX_LEFT, NobodyToAsk, Stopped
 
 #: finish(client, challenge_secret, code, method) -> Result
 Finish = Callable[..., object]
@@ -87,6 +88,10 @@ def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client
             code = asker(challenge) if asker else None
         except NobodyToAsk:
             asker = None
+        except Stopped:  # the front end may leave the input box on screen
+            ctx.say(f"Interrupted; the {flow.noun} is still pending. {BOX_LEFT}\n"
+                    + flow.finish_later_hint(challenge))
+            return None
         if asker is None:  # nobody was asked: no "no code entered"
             ctx.say(flow.finish_later_hint(challenge))
             return None

@@ -16,7 +16,7 @@ from ..api.challenge import Challenge, bad_code_message, normalize_code
 from ..api.errors import Locked, Refusal, VastError, WrongCode
 from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES
 from ..credentials import fingerprint
-from ..prompt import NobodyToAsk
+from ..prompt import BOX_LEFT, NobodyToAsk, Stopped
 from . import options, twostep
 
 _SMS_TROUBLE = ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap")
@@ -330,6 +330,10 @@ def _ask_app(ctx, opts, flow: twostep.Flow, act: Act, client, kind: str | None):
             code = asker(shown) if asker else None
         except NobodyToAsk:
             asker = None
+        except Stopped:  # the front end may leave the input box on screen
+            ctx.say(f"Interrupted, so nothing was sent. {BOX_LEFT}\n"
+                    f"Later: {again.finish_line}")
+            return None
         if asker is None:
             raise UsageError("Nobody can be asked for the code here, so nothing was sent: "
                              f"give the one your authenticator app shows, "
