@@ -216,3 +216,30 @@ def test_an_answer_after_retries_says_how_many_and_how_long(vast):
     ran = vast.run("%vast tfa status --retry 1")
     assert_clean_failure(ran, "503")
     assert "Tried" not in ran.text
+
+
+def test_stop_during_a_slow_wait_empties_the_display(kernel, emu):
+    """Stop (SIGINT) while the line waits: a one-line message, no traceback, and the
+    live display emptied on the way out."""
+    import os
+    import signal
+
+    from test_kernel import _kernel_pid
+
+    pid = _kernel_pid(kernel)
+    messages = []
+    emu.fail_next(1, delay=8)
+    timer = threading.Timer(3.5, os.kill, (pid, signal.SIGINT))
+    timer.start()
+    try:
+        reply = kernel.execute_interactive("%vast tfa status", timeout=60,
+                                           output_hook=messages.append)
+    finally:
+        timer.cancel()
+    assert reply["content"]["status"] == "error"
+    live = [m["content"]["data"].get("text/plain") for m in messages
+            if m["msg_type"] in ("display_data", "update_display_data")]
+    assert live and live[0].startswith("Waiting for") and live[-1] == "", live
+    [error] = [m["content"] for m in messages if m["msg_type"] == "error"]
+    shown = "\n".join(error["traceback"])
+    assert "Interrupted before an answer came." in shown and "Traceback" not in shown

@@ -10,10 +10,10 @@ or not.  Where it is drawn (a *board*):
 * anywhere else (a pipe, nbconvert, nbval): nowhere, as nobody watches.
 
 The client reports what it does (:meth:`Waiting.attempt`,
-:meth:`Waiting.pause`) from the line's thread; a daemon thread draws.  The
-thread runs in a copy of the caller's context, so a kernel that keeps the
-cell's identity in a context variable (ipykernel 7) routes the display to the
-cell that waits.
+:meth:`Waiting.pause`) from the line's thread; one daemon thread, shared by
+all, draws.  It draws in a copy of the watching call's context, so a kernel
+that keeps the cell's identity in a context variable (ipykernel 7) routes the
+display to the cell that waits.
 """
 
 from __future__ import annotations
@@ -71,6 +71,46 @@ class KernelBoard:
             self._handle.update({"text/plain": ""}, raw=True)
 
 
+class _Ticker:
+    """One daemon thread, started once, that draws every live line that is due.
+
+    A thread per call would cost more than a warm request's tenth; this one
+    sleeps until the next line is due, and watching a call only adds it to a set.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._due: dict = {}  # Waiting -> when it is next drawn (time.monotonic())
+        self._thread: threading.Thread | None = None
+
+    def add(self, waiting: Waiting, when: float) -> None:
+        with self._cond:
+            self._due[waiting] = when
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="vast-magic-waiting",
+                                                daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def remove(self, waiting: Waiting) -> None:
+        with self._cond:
+            self._due.pop(waiting, None)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for waiting, when in list(self._due.items()):
+                    if when <= now:
+                        self._due[waiting] = now + waiting.tick
+                        waiting._draw()
+                wakes = min(self._due.values(), default=None)
+                self._cond.wait(None if wakes is None else max(0.0, wakes - time.monotonic()))
+
+
+_TICKER = _Ticker()
+
+
 class Waiting:
     """The live line of one client: :meth:`watch` a call, report its attempts."""
 
@@ -83,7 +123,8 @@ class Waiting:
         self.tick = tick
         self.clock = clock
         self._lock = threading.RLock()
-        self._done = threading.Event()
+        self._watching = False
+        self._context: contextvars.Context | None = None  # the cell's, for the display
         self._started = 0.0
         self._attempt = (1, 1)
         self._resumes_at: float | None = None  # while waiting between attempts
@@ -94,18 +135,18 @@ class Waiting:
     @contextmanager
     def watch(self):
         """Around one call: the line shows after a while and is gone at the end."""
-        self._started = self.clock()
-        self._attempt, self._resumes_at, self._shown = (1, 1), None, False
-        self._done.clear()
-        thread = threading.Thread(target=contextvars.copy_context().run, args=(self._run,),
-                                  name="vast-magic-waiting", daemon=True)
-        thread.start()
+        with self._lock:
+            self._started = self.clock()
+            self._attempt, self._resumes_at, self._shown = (1, 1), None, False
+            self._context = contextvars.copy_context()
+            self._watching = True
+        _TICKER.add(self, time.monotonic() + self.show_after)
         try:
             yield self
         finally:
-            self._done.set()
-            thread.join(self.tick + 1.0)
+            _TICKER.remove(self)
             with self._lock:
+                self._watching = False
                 if self._shown:
                     self._safely(self.board.clear)
                 self._shown = False
@@ -127,7 +168,7 @@ class Waiting:
                 self._shown = False
             yield
 
-    # -- drawn by the thread ----------------------------------------------------------
+    # -- drawn by the ticker ----------------------------------------------------------
 
     def text(self, now: float | None = None) -> str:
         now = self.clock() if now is None else now
@@ -140,16 +181,13 @@ class Waiting:
         return (f"Waiting for {self.host}: {now - self._started:.0f} s, {doing}. "
                 f"{self.stop_hint}")
 
-    def _run(self) -> None:
-        if self._done.wait(self.show_after):
-            return
-        while True:
-            with self._lock:
-                if self._done.is_set():
-                    return
-                self._shown = self._safely(self.board.draw, self.text()) or self._shown
-            if self._done.wait(self.tick):
-                return
+    def _draw(self) -> None:
+        """Draw the line now, in the watched call's context (a kernel routes the
+        display by it); nothing once the call has ended."""
+        with self._lock:
+            if self._watching and self._context is not None:
+                drawn = self._safely(self._context.run, self.board.draw, self.text())
+                self._shown = drawn or self._shown
 
     @staticmethod
     def _safely(action, *args) -> bool:
