@@ -99,12 +99,12 @@ def test_where_the_line_goes(ip):
         def isatty(self):
             return self.tty
 
-    assert for_shell(ip.shell, "h", Stream(False)) is None  # a pipe: nobody watches
-    terminal = for_shell(ip.shell, "h", Stream(True))
+    assert for_shell(ip.shell, lambda: "h", Stream(False)) is None  # a pipe: nobody watches
+    terminal = for_shell(ip.shell, lambda: "h", Stream(True))
     assert isinstance(terminal.board, TerminalBoard) and "Ctrl-C" in terminal.stop_hint
     ip.shell.kernel = object()
     try:
-        kernel = for_shell(ip.shell, "h", Stream(False))
+        kernel = for_shell(ip.shell, lambda: "h", Stream(False))
     finally:
         del ip.shell.kernel
     assert isinstance(kernel.board, KernelBoard) and "Interrupt the kernel" in kernel.stop_hint

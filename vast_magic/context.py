@@ -196,7 +196,6 @@ class Context:
         url = url or self.server_url()
         self.where = (url, credentials.fingerprint(key.value))
         out = sys.stderr if opts.raw else sys.stdout
-        host = _host(url) or url
         return Client(self._session(), url, key.value,
                       attempts=opts.retry or self.settings.retry,
                       timeout=self.settings.timeout,
@@ -204,7 +203,8 @@ class Context:
                       line_deadline=self.settings.deadline, key_source=key.source,
                       explain=(lambda text: print(text, file=out)) if opts.explain else None,
                       notice=lambda text: print(wrap(text), file=sys.stderr, flush=True),
-                      waiting=waiting.for_shell(self.shell, host, sys.stderr))
+                      waiting=waiting.for_shell(self.shell, lambda: _host(url) or url,
+                                                sys.stderr))
 
 
 def check_url(url: str, where: str) -> None:

@@ -199,14 +199,15 @@ class Waiting:
         return True
 
 
-def for_shell(shell, host: str, stream) -> Waiting | None:
-    """The live line for where this shell shows things, or None (nobody watches)."""
+def for_shell(shell, host: Callable[[], str], stream) -> Waiting | None:
+    """The live line for where this shell shows things, or None (nobody watches);
+    ``host`` names the server (asked only when there is a line to show)."""
     if getattr(shell, "kernel", None) is not None:
-        return Waiting(KernelBoard(), host, "Interrupt the kernel (■) to stop.")
+        return Waiting(KernelBoard(), host(), "Interrupt the kernel (■) to stop.")
     try:
         tty = stream.isatty()
     except (AttributeError, ValueError):
         tty = False
     if tty:
-        return Waiting(TerminalBoard(stream), host, "Ctrl-C to stop.")
+        return Waiting(TerminalBoard(stream), host(), "Ctrl-C to stop.")
     return None
