@@ -95,3 +95,26 @@ def assert_clean_failure(ran: Ran, *words: str) -> None:
     assert "Traceback" not in ran.text, ran.text
     for word in words:
         assert word in ran.text, (word, ran.text)
+
+
+class BoxKernel:
+    """A kernel whose front end shows input boxes (as JupyterLab does).  Each answer is
+    text to type, a callable giving it, or an exception: KeyboardInterrupt is Stop
+    pressed while the box waits, as ipykernel raises it.  ``asked``: (prompt, password)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.asked = []
+
+    def _box(self, prompt, password):
+        self.asked.append((prompt, password))
+        answer = self.answers.pop(0)
+        if isinstance(answer, type) and issubclass(answer, BaseException):
+            raise answer("Interrupted by user")
+        return answer() if callable(answer) else answer
+
+    def raw_input(self, prompt=""):
+        return self._box(prompt, False)
+
+    def getpass(self, prompt="", stream=None):
+        return self._box(prompt, True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from helpers import assert_clean_failure
+from helpers import BoxKernel, assert_clean_failure
 
 from vast_magic.emulator import DEMO_KEYS
 
@@ -164,29 +164,6 @@ def test_a_kernel_without_stdin_does_not_say_no_code_was_entered(vast, monkeypat
     assert "finish with: %vast tfa auth-new --code CODE" in ran.out
     ran = vast.run("%vast tfa login -t totp")
     assert_clean_failure(ran, "Nobody can be asked")
-
-
-class BoxKernel:
-    """A kernel whose front end shows input boxes (as JupyterLab does).  Each answer is
-    text to type, a callable giving it, or an exception: KeyboardInterrupt is Stop
-    pressed while the box waits, as ipykernel raises it.  ``asked``: (prompt, password)."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.asked = []
-
-    def _box(self, prompt, password):
-        self.asked.append((prompt, password))
-        answer = self.answers.pop(0)
-        if isinstance(answer, type) and issubclass(answer, BaseException):
-            raise answer("Interrupted by user")
-        return answer() if callable(answer) else answer
-
-    def raw_input(self, prompt=""):
-        return self._box(prompt, False)
-
-    def getpass(self, prompt="", stream=None):
-        return self._box(prompt, True)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import assert_clean_failure
+from helpers import BoxKernel, assert_clean_failure
 
 from vast_magic.emulator import DEMO_KEYS
 from vast_magic.constants import PENDING_NAME
@@ -145,32 +145,10 @@ def test_piped_ipython_does_not_read_the_script_as_codes(vast, monkeypatch):
 
 # -- the kernel's input box: a password box for codes; Stop while a box waits -------------
 
-class _Kernel:
-    """ipykernel's two readers, scripted: each answer is text, or an exception to raise
-    (KeyboardInterrupt: Stop pressed while the box waits)."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.asked = []
-
-    def _box(self, prompt, password):
-        self.asked.append((prompt, password))
-        answer = self.answers.pop(0)
-        if isinstance(answer, type) and issubclass(answer, BaseException):
-            raise answer()
-        return answer
-
-    def raw_input(self, prompt=""):
-        return self._box(prompt, False)
-
-    def getpass(self, prompt="", stream=None):
-        return self._box(prompt, True)
-
-
 def _shell(*answers):
     from types import SimpleNamespace
 
-    return SimpleNamespace(kernel=_Kernel(*answers))
+    return SimpleNamespace(kernel=BoxKernel(*answers))
 
 
 def test_the_kernel_asks_for_the_code_with_getpass():
