@@ -323,3 +323,22 @@ def test_a_refused_key_with_nothing_behind_it_says_to_store_one(vast, monkeypatc
     monkeypatch.setenv("VAST_API_KEY", "wrong-env-key")
     ran = vast.run("%vast tfa status")
     assert_clean_failure(ran, "VAST_API_KEY is set", "then store yours with `%vast set api-key`")
+
+
+def test_the_same_key_behind_a_refused_one_is_not_offered(vast, monkeypatch):
+    """--api-key with the very key VAST_API_KEY holds: leaving it out sends the same
+    refused key, so the hint names the next key that differs (here: none)."""
+    monkeypatch.setenv("VAST_API_KEY", "wrong-env-key")
+    ran = vast.run("%vast tfa status --api-key wrong-env-key")
+    assert_clean_failure(ran, "--api-key comes before every other key",
+                         "then store yours with `%vast set api-key`")
+    assert "sends your API key from VAST_API_KEY" not in ran.text
+
+
+def test_a_session_key_that_cannot_be_sent_says_logout(home, memory_keyring):
+    _write(home / ".config" / "vastai" / "vast_tfa_key", "tfa-session-\u00e9")
+    with pytest.raises(VastError) as info:
+        credentials.resolve(None, {"HOME": str(home)})
+    text = str(info.value) + " ".join(info.value.hints)
+    assert "The 2FA session key from ~/.config/vastai/vast_tfa_key" in text
+    assert "%vast tfa logout" in text and "manage-keys" not in text

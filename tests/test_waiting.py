@@ -108,6 +108,11 @@ def test_where_the_line_goes(ip):
     finally:
         del ip.shell.kernel
     assert isinstance(kernel.board, KernelBoard) and "Interrupt the kernel" in kernel.stop_hint
+    ip.shell.kernel = type("NoInput", (), {"_allow_stdin": False})()  # nbclient, nbval
+    try:
+        assert for_shell(ip.shell, lambda: "h", Stream(True)) is None
+    finally:
+        del ip.shell.kernel
 
 
 def test_kernel_board_updates_one_display_and_empties_it():
@@ -126,7 +131,8 @@ def test_kernel_board_updates_one_display_and_empties_it():
     board.draw("one")
     board.draw("two")
     board.clear()
-    assert sent == [("display", "one"), ("update", "two"), ("update", "")]
+    board.draw("three")  # the next wait (step 2 after step 1): a display of its own, below
+    assert sent == [("display", "one"), ("update", "two"), ("update", ""), ("display", "three")]
 
 
 def test_the_client_shows_the_wait_on_a_slow_server_then_erases_it(emu):
@@ -203,7 +209,7 @@ def test_kernel_shows_an_updating_display_that_empties(kernel, emu):
     assert kinds[0] == "display_data" and set(kinds[1:]) == {"update_display_data"}, live
     assert len({display_id for _, _, display_id in live}) == 1  # one display, in place
     assert all(re.fullmatch(r"Waiting for 127\.0\.0\.1: \d s, attempt 1 of 3\. Interrupt "
-                            r"the kernel \(■\) to stop\.", text) for _, text, _ in live[:-1])
+                            r"the kernel to stop\.", text) for _, text, _ in live[:-1])
     assert live[-1][1] == ""  # gone when done
     assert any(m["msg_type"] == "execute_result" for m in messages)  # then the table
 
@@ -216,6 +222,29 @@ def test_an_answer_after_retries_says_how_many_and_how_long(vast):
     ran = vast.run("%vast tfa status --retry 1")
     assert_clean_failure(ran, "503")
     assert "Tried" not in ran.text
+
+
+def test_a_kernel_run_without_input_shows_no_line(kernel, emu):
+    """nbclient, nbval, papermill: nobody watches, and the saved output must not depend
+    on how fast the server was."""
+    messages = []
+    emu.fail_next(1, delay=3)
+    reply = kernel.execute_interactive("%vast tfa status", timeout=60, allow_stdin=False,
+                                       output_hook=messages.append)
+    assert reply["content"]["status"] == "ok"
+    assert not [m for m in messages if m["msg_type"] in ("display_data", "update_display_data")]
+
+
+def test_an_interrupted_watch_draws_nothing_more():
+    board = Board()
+    waiting = Waiting(board, "host", "", show_after=0.0, tick=0.05)
+    with pytest.raises(KeyboardInterrupt):
+        with waiting.watch():
+            time.sleep(0.12)
+            raise KeyboardInterrupt
+    drawn = len(board.drawn)
+    time.sleep(0.2)
+    assert len(board.drawn) == drawn and board.line == ""
 
 
 def test_stop_during_a_slow_wait_empties_the_display(kernel, emu):
@@ -243,3 +272,12 @@ def test_stop_during_a_slow_wait_empties_the_display(kernel, emu):
     [error] = [m["content"] for m in messages if m["msg_type"] == "error"]
     shown = "\n".join(error["traceback"])
     assert "Interrupted before an answer came." in shown and "Traceback" not in shown
+
+
+def test_a_wrong_code_after_a_retried_503_says_nothing_of_tries(vast):
+    """Step 2 after a 503 that was tried again: the refusal is about the code."""
+    vast.run("%vast tfa auth-new")
+    vast.emu.fail_next(1, status=503)
+    ran = vast.run("%vast tfa auth-new --code 000000")
+    assert_clean_failure(ran, "Wrong code (1 failed attempt")
+    assert "Tried" not in ran.text

@@ -176,11 +176,16 @@ def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Ke
     """
     key = _first(flag, env)
     if key and not sendable(key.value):
-        raise VastError(
-            f"The API key from {key.source} contains characters an API key cannot have "
-            "(non-ASCII or control characters), so nothing was sent.",
-            ["Copy the key again from https://cloud.vast.ai/manage-keys/, then "
-             f"{how_to_replace(key.source, env)}."], code="bad_api_key")
+        if is_session(key.source, env):
+            what = f"The 2FA session key from {tilde(key.source, env)}"
+            fix = ("`%vast tfa logout` forgets it, so that your API key is sent; `%vast tfa "
+                   "login` starts a new session.")
+        else:
+            what = f"The API key from {tilde(key.source, env)}"
+            fix = ("Copy the key again from https://cloud.vast.ai/manage-keys/, then "
+                   f"{how_to_replace(key.source, env)}.")
+        raise VastError(f"{what} contains characters a key cannot have (non-ASCII or control "
+                        "characters), so nothing was sent.", [fix], code="bad_api_key")
     return key
 
 
@@ -306,14 +311,16 @@ def describe(key: Key | None, env: Mapping[str, str] | None = None) -> str:
     return f"{kind} from {tilde(key.source, env)}"
 
 
-def _first_after(source: str, env: Mapping[str, str] | None) -> Key | None:
-    """The key that would be sent if the one from ``source`` were not there."""
+def _first_after(refused: Key, env: Mapping[str, str] | None) -> Key | None:
+    """The key that would be sent without the refused one: the next in order that
+    is another key (the same key stored twice would be refused again) and sendable."""
     passed = False
     for where, value in _candidates(None, os.environ if env is None else env):
-        if where == source:
+        value = clean(value)
+        if where == refused.source:
             passed = True
-        elif passed and clean(value):
-            return Key(clean(value), where)
+        elif passed and value and value != refused.value:
+            return Key(value, where) if sendable(value) else None
     return None
 
 
@@ -338,7 +345,7 @@ def refused_key_hint(key: Key, env: Mapping[str, str] | None = None) -> str:
                 "key is sent.")
     stored = "`%vast set api-key`"
     if key.source in ("--api-key", ENV_SOURCE):
-        after = _first_after(key.source, env)
+        after = _first_after(key, env)
         then = (f"the next line sends {describe(after, env)}" if after else
                 f"then store yours with {stored}")
         if key.source == "--api-key":

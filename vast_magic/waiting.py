@@ -6,8 +6,9 @@ stop; it is redrawn every second and goes away when the call ends, answered
 or not.  Where it is drawn (a *board*):
 
 * a terminal: one line on stderr, rewritten in place and erased at the end;
-* a Jupyter kernel: a display updated in place and emptied at the end;
-* anywhere else (a pipe, nbconvert, nbval): nowhere, as nobody watches.
+* a Jupyter kernel whose front end allows input: a display updated in place
+  and emptied at the end (``jupyter console`` shows only its first text);
+* anywhere else (a pipe; nbconvert, nbval, papermill): nowhere, as nobody watches.
 
 The client reports what it does (:meth:`Waiting.attempt`,
 :meth:`Waiting.pause`) from the line's thread; one daemon thread, shared by
@@ -69,6 +70,7 @@ class KernelBoard:
     def clear(self) -> None:
         if self._handle is not None:
             self._handle.update({"text/plain": ""}, raw=True)
+            self._handle = None  # the next wait gets a display of its own, below
 
 
 class _Ticker:
@@ -97,15 +99,22 @@ class _Ticker:
             self._due.pop(waiting, None)
 
     def _run(self) -> None:
-        with self._cond:
-            while True:
+        while True:
+            with self._cond:  # held only to pick what is due, never while drawing
                 now = time.monotonic()
+                due = []
                 for waiting, when in list(self._due.items()):
-                    if when <= now:
+                    if not waiting._watching:
+                        del self._due[waiting]  # its call ended without removing it
+                    elif when <= now:
                         self._due[waiting] = now + waiting.tick
-                        waiting._draw()
-                wakes = min(self._due.values(), default=None)
-                self._cond.wait(None if wakes is None else max(0.0, wakes - time.monotonic()))
+                        due.append(waiting)
+                if not due:
+                    wakes = min(self._due.values(), default=None)
+                    self._cond.wait(None if wakes is None else max(0.0, wakes - now))
+                    continue
+            for waiting in due:
+                waiting._draw()
 
 
 _TICKER = _Ticker()
@@ -134,19 +143,20 @@ class Waiting:
 
     @contextmanager
     def watch(self):
-        """Around one call: the line shows after a while and is gone at the end."""
-        with self._lock:
-            self._started = self.clock()
-            self._attempt, self._resumes_at, self._shown = (1, 1), None, False
-            self._context = contextvars.copy_context()
-            self._watching = True
-        _TICKER.add(self, time.monotonic() + self.show_after)
+        """Around one call: the line shows after a while and is gone at the end
+        (also when the call is interrupted: nothing is drawn once it has ended)."""
         try:
+            with self._lock:
+                self._started = self.clock()
+                self._attempt, self._resumes_at, self._shown = (1, 1), None, False
+                self._context = contextvars.copy_context()
+                self._watching = True
+            _TICKER.add(self, time.monotonic() + self.show_after)
             yield self
         finally:
+            self._watching = False  # first: from here on the ticker draws nothing
             _TICKER.remove(self)
             with self._lock:
-                self._watching = False
                 if self._shown:
                     self._safely(self.board.clear)
                 self._shown = False
@@ -200,10 +210,15 @@ class Waiting:
 
 
 def for_shell(shell, host: Callable[[], str], stream) -> Waiting | None:
-    """The live line for where this shell shows things, or None (nobody watches);
+    """The live line for where this shell shows things, or None (nobody watches:
+    a pipe, or a kernel run without input, as under nbclient, nbval or
+    papermill, whose saved output must not change with the server's speed);
     ``host`` names the server (asked only when there is a line to show)."""
-    if getattr(shell, "kernel", None) is not None:
-        return Waiting(KernelBoard(), host(), "Interrupt the kernel (■) to stop.")
+    kernel = getattr(shell, "kernel", None)
+    if kernel is not None:
+        if not getattr(kernel, "_allow_stdin", True):  # ipykernel says so per request
+            return None
+        return Waiting(KernelBoard(), host(), "Interrupt the kernel to stop.")
     try:
         tty = stream.isatty()
     except (AttributeError, ValueError):

@@ -207,8 +207,8 @@ _WHY_RETRY = {"refused": "The connection was refused",
 
 #: Transport failures -> (error code, message); ``_tally`` adds the attempts and time.
 _FAILURES = {
-    "connect_timeout": ("connect_timeout", "Could not connect to {url} within {connect:g} s"),
-    "read_timeout": ("timeout", "No answer from {url} within {budget:g} s"),
+    "connect_timeout": ("connect_timeout", "Could not connect to {url} within {connect:.3g} s"),
+    "read_timeout": ("timeout", "No answer from {url} within {budget:.3g} s"),
     "refused": ("connection_refused", "Could not connect to {url}: the connection was "
                                       "refused"),
     "unknown_host": ("host_not_found", "Could not connect to {url}: its host name was not "
@@ -227,8 +227,11 @@ def _tally(outcome: Outcome) -> str:
 
 
 def _tried(exc: VastError, outcome: Outcome) -> VastError:
-    """The error of an answer that came after retries, saying how many and how long."""
-    if outcome.tries > 1:
+    """The error of an answer that came after retries, saying how many and how long,
+    when it is one retries are for (a 5xx, a 429, an answer not the API's): a refusal
+    that came after a retried 503 (a wrong code) is about the code, not the tries."""
+    if outcome.tries > 1 and (isinstance(exc, BadAnswer) or outcome.status in RETRY_STATUSES
+                              or (outcome.status or 0) >= 500):
         exc.message = exc.message.rstrip(".") + _tally(outcome)
     return exc
 
