@@ -57,12 +57,17 @@ def generic(exc: VastError, key: Key | None = None, url_from: str | None = None)
     that was sent (``key``) and the server address (``url_from``: "--url",
     "VAST_URL", ...; None for the default) came from."""
     address = f"the server address from {url_from}" if url_from else "the server address"
+    return [hint.replace("{address}", address) for hint in _hints(exc, key)]
+
+
+def _hints(exc: VastError, key: Key | None) -> list[str]:
+    """generic's hints, with ``{address}`` where the server address goes."""
     if isinstance(exc, TransportError):
         if exc.may_have_acted:
             return [MAY_HAVE_ACTED]
-        return [TRANSPORT.get(exc.code or "", "Try again in a moment.").format(address=address)]
+        return [TRANSPORT.get(exc.code or "", "Try again in a moment.")]
     if isinstance(exc, BadAnswer):
-        return [_bad_answer_hint(exc.status).format(address=address)]
+        return [_bad_answer_hint(exc.status)]
     if isinstance(exc, BadKey):
         if key is not None:
             return [refused_key_hint(key)]
@@ -70,7 +75,7 @@ def generic(exc: VastError, key: Key | None = None, url_from: str | None = None)
     if exc.code == "team_user_forbidden" and key is not None:
         return [f"Use your personal API key: {how_to_replace(key.source)}."]
     if isinstance(exc, Refusal):
-        return [REFUSALS.get(exc.code or "", EXPLAIN).replace("{address}", address)]
+        return [REFUSALS.get(exc.code or "", EXPLAIN)]
     return []
 
 

@@ -176,16 +176,14 @@ def resolve(flag: str | None = None, env: Mapping[str, str] | None = None) -> Ke
     """
     key = _first(flag, env)
     if key and not sendable(key.value):
-        if is_session(key.source, env):
-            what = f"The 2FA session key from {tilde(key.source, env)}"
-            fix = ("`%vast tfa logout` forgets it, so that your API key is sent; `%vast tfa "
-                   "login` starts a new session.")
-        else:
-            what = f"The API key from {tilde(key.source, env)}"
-            fix = ("Copy the key again from https://cloud.vast.ai/manage-keys/, then "
-                   f"{how_to_replace(key.source, env)}.")
-        raise VastError(f"{what} contains characters a key cannot have (non-ASCII or control "
-                        "characters), so nothing was sent.", [fix], code="bad_api_key")
+        session = is_session(key.source, env)
+        fix = how_to_replace(key.source, env)
+        fix = (f"{fix}; `%vast tfa login` starts a new session." if session else
+               f"Copy the key again from https://cloud.vast.ai/manage-keys/, then {fix}.")
+        raise VastError(f"The {'2FA session' if session else 'API'} key from "
+                        f"{tilde(key.source, env)} contains characters a key cannot have "
+                        "(non-ASCII or control characters), so nothing was sent.", [fix],
+                        code="bad_api_key")
     return key
 
 

@@ -47,6 +47,22 @@ class Stopped(Exception):
 BOX_LEFT = "An input box left on screen can be ignored: nothing typed into it is sent."
 
 
+def ask_once(asker: AskCode | None, challenge: Challenge) -> tuple[str, str | None]:
+    """Ask once, and how it went: ("code", CODE); ("put off", None) after Ctrl-C,
+    EOF or an empty answer; ("stopped", None) after Stop while a kernel box
+    waited (the box may stay on screen: say BOX_LEFT); ("nobody", None) when
+    nobody could be asked (no asker, or a kernel without stdin)."""
+    if asker is None:
+        return "nobody", None
+    try:
+        code = asker(challenge)
+    except NobodyToAsk:
+        return "nobody", None
+    except Stopped:
+        return "stopped", None
+    return ("code", code) if code is not None else ("put off", None)
+
+
 def prompt_text(challenge: Challenge) -> str:
     left = challenge.seconds_left()
     state = f"{clock(left)} left" if left else "expired"

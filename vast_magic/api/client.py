@@ -27,6 +27,8 @@ from .errors import BadAnswer, TransportError, VastError, from_answer, printable
 from .transport import new_session
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Failures after the request went out: the server may have acted on it unanswered.
+AFTER_SENDING = frozenset({"lost", "cut", "read_timeout"})
 # Answers that must never be repeated: the code was judged, or the server
 # throttles on purpose.  Re-sending would count towards a lockout.
 NO_RETRY_CODES = frozenset({"tfa_locked", "2fa_verification_failed", "sms_rate_limited",
@@ -115,7 +117,7 @@ def should_retry(outcome: Outcome, *, unsafe: bool) -> bool:
     """
     if outcome.kind in ("refused", "unknown_host", "connect_timeout"):
         return True
-    if outcome.kind in ("lost", "cut", "read_timeout"):
+    if outcome.kind in AFTER_SENDING:
         return not unsafe
     if outcome.problem or outcome.status not in RETRY_STATUSES \
             or outcome.app_code in NO_RETRY_CODES:
@@ -377,7 +379,7 @@ class Client:
         kind, data = outcome.kind, outcome.data
         if kind in _FAILURES:
             code, text = _FAILURES[kind]
-            acted = unsafe and kind in ("read_timeout", "lost", "cut")
+            acted = unsafe and kind in AFTER_SENDING
             raise TransportError(text.format(url=self.url, connect=self.connect_timeout,
                                              budget=outcome.budget) + _tally(outcome),
                                  code=code, may_have_acted=acted)

@@ -71,12 +71,11 @@ def _which_is_missing(ctx, exc: VastError, target: int) -> None:
 def _method_ids(client) -> set[int] | None:
     """The ids of every method the account has, or None when any cannot be read
     (a kind this version does not know still has an id that counts)."""
-    try:
-        methods = tfa.status(client, attempts=1).get("methods")
-    except VastError:
+    answer = verify.status_answer(client)
+    if answer is None:
         return None
-    if not isinstance(methods, list) or not all(
-            isinstance(m, dict) and type(m.get("id")) is int for m in methods):
+    methods = answer["methods"]
+    if not all(isinstance(m, dict) and type(m.get("id")) is int for m in methods):
         return None
     return {m["id"] for m in methods}
 

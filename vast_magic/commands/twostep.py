@@ -21,7 +21,7 @@ from ..api.errors import ChallengeGone, Locked, TransportError, VastError, Wrong
 from ..constants import CODE_LIFE_MINUTES, LOCK_MINUTES, PENDING
 from ..context import check_url
 from ..credentials import fingerprint
-from ..prompt import BOX_LEFT, NobodyToAsk, Stopped
+from ..prompt import BOX_LEFT, ask_once
 
 #: finish(client, challenge_secret, code, method) -> Result
 Finish = Callable[..., object]
@@ -84,20 +84,15 @@ def ask_and_finish(ctx, flow: Flow, challenge: Challenge, finish: Finish, client
     ctx.say(started)
     asker = ctx.code_asker()
     while True:
-        try:
-            code = asker(challenge) if asker else None
-        except NobodyToAsk:
-            asker = None
-        except Stopped:  # the front end may leave the input box on screen
-            ctx.say(f"Interrupted; the {flow.noun} is still pending. {BOX_LEFT}\n"
-                    + flow.finish_later_hint(challenge))
-            return None
-        if asker is None:  # nobody was asked: no "no code entered"
+        how, code = ask_once(asker, challenge)
+        if how == "nobody":  # nobody was asked: no "no code entered"
             ctx.say(flow.finish_later_hint(challenge))
             return None
-        if code is None:
-            ctx.say(f"No code entered; the {flow.noun} is still pending.\n"
-                    + flow.finish_later_hint(challenge))
+        if how != "code":  # after Stop, the front end may leave the input box on screen
+            said = (f"Interrupted; the {flow.noun} is still pending. {BOX_LEFT}"
+                    if how == "stopped" else
+                    f"No code entered; the {flow.noun} is still pending.")
+            ctx.say(said + "\n" + flow.finish_later_hint(challenge))
             return None
         try:
             result = _step_two(ctx, flow, challenge, finish, client, code, ours=True)

@@ -16,7 +16,7 @@ from ..api.challenge import Challenge, bad_code_message, normalize_code
 from ..api.errors import Locked, Refusal, VastError, WrongCode
 from ..constants import CODE_LIFE_MINUTES, METHOD_TYPES
 from ..credentials import fingerprint
-from ..prompt import BOX_LEFT, NobodyToAsk, Stopped
+from ..prompt import BOX_LEFT, ask_once
 from . import options, twostep
 
 _SMS_TROUBLE = ("sms_rate_limited", "twilio_rate_limited", "preauth_phone_cap")
@@ -36,16 +36,24 @@ def lookup_methods(client) -> dict | None:
     return None if account is None else account[0]
 
 
-def lookup_account(client) -> tuple[dict, int | None] | None:
-    """The account's methods ({id: kind}) and its backup codes left (None if not
-    said), or None if they cannot be told."""
-    try:  # one attempt: step 1 reports (and retries) any trouble with the server
+def status_answer(client) -> dict | None:
+    """``tfa status``'s answer, with its "methods" a list, or None if it cannot be
+    had.  One attempt: the request the lookup serves reports (and retries) any
+    trouble with the server."""
+    try:
         answer = tfa.status(client, attempts=1)
     except VastError:
         return None
-    methods = answer.get("methods")
-    if not isinstance(methods, list):
+    return answer if isinstance(answer.get("methods"), list) else None
+
+
+def lookup_account(client) -> tuple[dict, int | None] | None:
+    """The account's methods ({id: kind}) and its backup codes left (None if not
+    said), or None if they cannot be told."""
+    answer = status_answer(client)
+    if answer is None:
         return None
+    methods = answer["methods"]
     kinds = {m["id"]: m["method"] for m in methods if _readable(m)}
     if methods and not kinds:
         return None  # methods we cannot read: tell nothing rather than "none"
@@ -326,19 +334,16 @@ def _ask_app(ctx, opts, flow: twostep.Flow, act: Act, client, kind: str | None):
     shown = Challenge(secret="", method=kind or f"method {opts.method_id}",
                       method_id=opts.method_id, purpose="verify")
     while True:
-        try:
-            code = asker(shown) if asker else None
-        except NobodyToAsk:
-            asker = None
-        except Stopped:  # the front end may leave the input box on screen
-            ctx.say(f"Interrupted, so nothing was sent. {BOX_LEFT}\n"
-                    f"Later: {again.finish_line}")
-            return None
-        if asker is None:
+        how, code = ask_once(asker, shown)
+        if how == "nobody":
             raise UsageError("Nobody can be asked for the code here, so nothing was sent: "
                              f"give the one your authenticator app shows, "
                              f"`{again.finish_line}`.")
-        if code is None:
+        if how == "stopped":  # the front end may leave the input box on screen
+            ctx.say(f"Interrupted, so nothing was sent. {BOX_LEFT}\n"
+                    f"Later: {again.finish_line}")
+            return None
+        if how == "put off":
             ctx.say(f"No code entered, so nothing was sent. Later: {again.finish_line}")
             return None
         try:
