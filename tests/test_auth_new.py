@@ -323,11 +323,16 @@ def test_account_without_methods_is_told_the_code_was_emailed(vast, monkeypatch)
 
 
 def test_email_lock_names_email_and_offers_only_other_ways(vast):
+    """The demo account's other ways: its app, its two SMS methods by id (one -t sms
+    would not do), its backup codes; never email itself."""
     vast.run("%vast tfa auth-new")
     for _ in range(5):
         ran = vast.run("%vast tfa auth-new --code 000000")
-    assert_clean_failure(ran, "email verification is locked", "start again", "-t totp")
+    assert_clean_failure(ran, "email verification is locked", "start again", "-t totp",
+                         "`-t totp`, `--method-id 102` (sms), `--method-id 103` (sms) or "
+                         "`--backup-code CODE`.")
     assert "`-t email`" not in ran.text
+    assert "-t sms" not in ran.text and "-t email" not in ran.text
     ran = vast.run("%vast tfa auth-new")  # step 1 while email is locked
     assert_clean_failure(ran, "email verification is locked", "When the lock ends, start again")
 

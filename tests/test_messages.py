@@ -66,16 +66,6 @@ def test_advice_says_when_the_account_cannot_be_looked_up(vast, monkeypatch):
     assert_clean_failure(ran, "not verified", "could not be looked up", "%vast tfa status")
 
 
-def test_email_lock_with_two_sms_methods_names_them_by_id(vast):
-    vast.run("%vast tfa auth-new")
-    for _ in range(5):
-        ran = vast.run("%vast tfa auth-new --code 000000")
-    assert_clean_failure(ran, "email verification is locked",
-                         "`-t totp`, `--method-id 102` (sms), `--method-id 103` (sms) or "
-                         "`--backup-code CODE`.")
-    assert "-t sms" not in ran.text and "-t email" not in ran.text
-
-
 def test_sms_lock_offers_the_other_sms_method(vast):
     vast.run("%vast tfa login --method-id 102 --no-prompt")
     for _ in range(3):
